@@ -1,0 +1,86 @@
+"""record_step: every execution of a step becomes a STEP run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import trunq.runs as runs
+from trunq.runs import RunStatus, RunType
+from trunq.runs.steps import flush_step_records, record_step
+
+
+class FakeTarget:
+    def __init__(self, path):
+        self.path = path
+
+
+class FakeStep:
+    step_family = "Report"
+    step_id = "Report_2024_01_01_abc123"
+
+    def input(self):
+        return {"sales": FakeTarget("/data/sales.csv"), "costs": [FakeTarget("/data/costs.csv")]}
+
+    def output(self):
+        return FakeTarget("/data/report.txt")
+
+    def to_str_params(self):
+        return {"date": "2024-01-01"}
+
+
+def _only_run(runs_dir):
+    assert flush_step_records(timeout=10)
+    folders = [p for p in runs_dir.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    return runs.Run(path=folders[0])
+
+
+def test_step_execution_is_recorded_with_artifacts_and_output(runs_dir):
+    with record_step(FakeStep()) as run:
+        print("computing the report")
+        runs.note_artifact("/data/extra_lookup.csv", "upstream")
+
+    record = _only_run(runs_dir)
+    assert record.name == run.name and record.name.startswith("Report_2024_01_01_abc123@")
+    assert record.run_type == RunType.STEP_RUN
+    assert record.status == RunStatus.COMPLETED
+    assert record.step == {"family": "Report", "step_id": "Report_2024_01_01_abc123",
+                           "params": {"date": "2024-01-01"}}
+    assert record.upstream_artifacts == ["/data/sales.csv", "/data/costs.csv", "/data/extra_lookup.csv"]
+    assert record.downstream_artifacts == ["/data/report.txt"]
+    assert record.stdout() == "computing the report\n"
+    assert not record.stderr_path.exists()  # empty streams leave no file
+    assert record.start_time <= record.end_time
+
+
+def test_failing_step_is_recorded_as_error_and_reraised(runs_dir):
+    with pytest.raises(ZeroDivisionError):
+        with record_step(FakeStep()):
+            _ = 1 / 0
+
+    record = _only_run(runs_dir)
+    assert record.status == RunStatus.ERROR
+    assert "ZeroDivisionError" in record.error
+    assert "_ = 1 / 0" in record.traceback
+    raw = json.loads(record.config_path.read_text())
+    assert raw["status"] == "ERROR"
+
+
+def test_recording_can_be_switched_off(runs_dir, monkeypatch):
+    monkeypatch.setenv("TRUNQ_RECORD_STEPS", "0")
+    with record_step(FakeStep()) as run:
+        print("not recorded")
+    assert run is None
+    assert flush_step_records()
+    assert not runs_dir.exists() or not list(runs_dir.iterdir())
+
+
+def test_step_runs_are_listed_by_family(runs_dir):
+    for _ in range(3):
+        with record_step(FakeStep()):
+            pass
+    flush_step_records()
+    assert len(runs.list_runs(step_family="Report", run_type="STEP")) == 3
+    assert runs.list_runs(step_family="Other") == []

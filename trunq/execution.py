@@ -1,0 +1,148 @@
+"""Executing one step: the part shared by every execution mode.
+
+The same ``execute_step`` runs inline (one worker), in a pool process (``--workers N``)
+and inside the Celery task on a remote worker. It re-checks the dependencies, fires the
+events, records the execution as a Run, drives dynamic dependencies and turns the result
+into an ``Outcome``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from trunq.events import Event
+from trunq.graph import flatten
+from trunq.resolver import is_complete
+from trunq.step import DynamicRequirements, Step
+
+DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
+
+
+@dataclass
+class Outcome:
+    status: str  # DONE, FAILED, or PENDING (new dependencies were yielded)
+    expl: str | None = None
+    new_deps: list[Step] = field(default_factory=list)
+
+
+class SchedulerMessage:
+    """A message sent to a running step (``accepts_messages = True``)."""
+
+    def __init__(self, message_id: str, content: str, respond: Callable[[str, str], None]) -> None:
+        self.message_id = message_id
+        self.content = content
+        self._respond = respond
+
+    def respond(self, response: Any) -> None:
+        self._respond(self.message_id, str(response))
+
+    def __repr__(self) -> str:
+        return f"SchedulerMessage({self.content!r})"
+
+
+class StoreReporter:
+    """Reports of a running step written straight to a state store.
+
+    ``on_decrease`` lets the local scheduler give resources back in its own accounting.
+    """
+
+    def __init__(self, store: Any, step_id: str, holder: str | None = None,
+                 on_decrease: Callable[[dict[str, int]], None] | None = None) -> None:
+        self.store = store
+        self.step_id = step_id
+        self.holder = holder
+        self.on_decrease = on_decrease
+        self._inbox: queue.Queue[SchedulerMessage] = queue.Queue()
+
+    def status_message(self, step: Step, message: str) -> None:
+        self.store.update(self.step_id, status_message=message)
+
+    def progress(self, step: Step, percentage: float) -> None:
+        self.store.update(self.step_id, progress=float(percentage))
+
+    def tracking_url(self, step: Step, url: str) -> None:
+        self.store.update(self.step_id, tracking_url=url)
+
+    def decrease_resources(self, step: Step, amounts: dict[str, int]) -> None:
+        if self.holder is not None:
+            self.store.release_resources(self.holder, amounts)
+        if self.on_decrease is not None:
+            self.on_decrease(amounts)
+
+    def messages(self, step: Step) -> queue.Queue[SchedulerMessage]:
+        """The step's inbox, topped up from the store each time the step looks at it."""
+        if step.accepts_messages:
+            for message_id, content in self.store.take_messages(self.step_id):
+                self._inbox.put(SchedulerMessage(message_id, content, self._respond))
+        return self._inbox
+
+    def _respond(self, message_id: str, response: str) -> None:
+        self.store.respond(self.step_id, message_id, response)
+
+
+def _recorder() -> Callable[[Step], Any]:
+    from trunq.runs.steps import record_step
+
+    return record_step
+
+
+def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -> Outcome:
+    """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
+    step._reporter = reporter
+    try:
+        if check_deps:
+            missing = [dep for dep in step.deps() if not is_complete(dep)]
+            if missing:
+                names = ", ".join(repr(dep) for dep in missing[:5])
+                return Outcome(FAILED, f"Unfulfilled dependencies at run time: {names}")
+        step.trigger_event(Event.START, step)
+        started = time.monotonic()
+        with _recorder()(step):
+            new_deps = _run(step)
+        if new_deps:
+            return Outcome(PENDING, new_deps=new_deps)
+        expl = step.on_success()
+        step.trigger_event(Event.SUCCESS, step)
+        step.trigger_event(Event.PROCESSING_TIME, step, time.monotonic() - started)
+        return Outcome(DONE, None if expl is None else str(expl))
+    except Exception as exc:
+        return _failure(step, exc)
+    finally:
+        step._reporter = None
+
+
+def _failure(step: Step, exc: BaseException) -> Outcome:
+    try:
+        expl = step.on_failure(exc)
+    except Exception as hook_error:  # a broken hook still leaves a readable reason
+        expl = f"{type(exc).__name__}: {exc} (on_failure raised {hook_error!r})"
+    step.trigger_event(Event.FAILURE, step, exc)
+    return Outcome(FAILED, str(expl) if expl is not None else f"{type(exc).__name__}: {exc}")
+
+
+def _run(step: Step) -> list[Step]:
+    """Call run(); for a generator, feed back the outputs of complete yielded requirements.
+
+    Returns the yielded requirements that are not complete yet (run() will be called again
+    from the start once they are), or an empty list when run() finished.
+    """
+    result = step.run()  # type: ignore[misc]
+    if not inspect.isgenerator(result):
+        return []
+    reply = None
+    while True:
+        try:
+            yielded = result.send(reply)
+        except StopIteration:
+            return []
+        requirements = yielded if isinstance(yielded, DynamicRequirements) else DynamicRequirements(yielded)
+        if not requirements.complete(is_complete):
+            result.close()
+            return [dep for dep in flatten(requirements.requirements) if not is_complete(dep)] or \
+                list(requirements.flat_requirements)
+        reply = requirements.paths

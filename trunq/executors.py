@@ -1,0 +1,111 @@
+"""Where steps execute on one machine: inline, or in a reused pool of processes.
+
+An executor takes ``Job``s from the Worker loop and hands back ``(job, Outcome)`` pairs.
+The Celery executor (``trunq.tasks.dispatch``) implements the same three methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trunq import registry
+from trunq.events import Event
+from trunq.execution import Outcome, StoreReporter, execute_step
+from trunq.pool import ProcessPool
+from trunq.scheduler.core import Node
+
+
+@dataclass
+class Job:
+    job_id: int
+    step: Any  # what runs: the step itself, or the aggregate of a batch
+    members: list[Node]
+    tokens: list[str]
+    holder: str
+    attempts: int = 1
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lease_items(self) -> list[tuple[str, str]]:
+        return [(member.step_id, token) for member, token in zip(self.members, self.tokens)]
+
+
+class InlineExecutor:
+    """Runs each step in this process, one at a time (``--workers 1``)."""
+
+    finishes_in_store = False
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        self._done: list[tuple[Job, Outcome]] = []
+
+    def free_slots(self) -> int:
+        return 0 if self._done else 1
+
+    def submit(self, job: Job) -> None:
+        first = job.members[0]
+        store = self.worker.store
+        store.start(first.step_id, job.tokens[0], self.worker.worker_id)
+        reporter = StoreReporter(store, first.step_id, job.holder,
+                                 on_decrease=lambda amounts: self.worker.core.decrease_resources(first, amounts))
+        self._done.append((job, execute_step(job.step, reporter)))
+
+    def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
+        done, self._done = self._done, []
+        return done
+
+    def close(self) -> None:
+        return None
+
+
+class PoolExecutor:
+    """Runs steps in ``size`` forked worker processes (``--workers N``)."""
+
+    finishes_in_store = False
+
+    def __init__(self, worker: Any, size: int) -> None:
+        self.worker = worker
+        self.jobs: dict[int, Job] = {}
+        self.pool = ProcessPool(max(1, size), self._on_report, self._on_timeout)
+
+    def free_slots(self) -> int:
+        return self.pool.free_slots
+
+    def submit(self, job: Job) -> None:
+        self.jobs[job.job_id] = job
+        self.worker.store.start(job.members[0].step_id, job.tokens[0], self.worker.worker_id)
+        timeout = job.step.worker_timeout or self.worker.default_timeout
+        self.pool.submit(job.job_id, job.step, timeout)
+
+    def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
+        results = []
+        for job_id, outcome, new_deps in self.pool.poll(timeout):
+            job = self.jobs.pop(job_id)
+            if outcome.status == "FAILED" and outcome.expl and outcome.expl.startswith("worker process died"):
+                job.step.trigger_event(Event.PROCESS_FAILURE, job.step, outcome.expl)
+            outcome.new_deps = [registry.class_from_key(key).from_str_params(params) for key, params in new_deps]
+            results.append((job, outcome))
+        return results
+
+    def _on_report(self, job_id: int, kind: str, payload: Any) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        first = job.members[0]
+        store = self.worker.store
+        if kind == "decrease_resources":
+            self.worker.core.decrease_resources(first, payload)
+            store.release_resources(job.holder, payload)
+        elif kind == "status_message":
+            store.update(first.step_id, status_message=payload)
+        elif kind == "progress":
+            store.update(first.step_id, progress=payload)
+        elif kind == "tracking_url":
+            store.update(first.step_id, tracking_url=payload)
+
+    def _on_timeout(self, step: Any, message: str) -> None:
+        step.trigger_event(Event.TIMEOUT, step, message)
+
+    def close(self) -> None:
+        self.pool.close()

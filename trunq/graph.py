@@ -1,0 +1,95 @@
+"""Pure helpers over nested structures of steps and over dependency graphs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+
+def flatten(struct: Any) -> list[Any]:
+    """All leaves of nested lists, tuples, sets, dicts (values) and generators, in order."""
+    if struct is None:
+        return []
+    if isinstance(struct, (list, tuple, set, frozenset)):
+        out: list[Any] = []
+        for item in struct:
+            if isinstance(item, (list, tuple, set, frozenset, dict)) or _is_iterator(item):
+                out.extend(flatten(item))
+            elif item is not None:
+                out.append(item)
+        return out
+    if isinstance(struct, dict):
+        return flatten(list(struct.values()))
+    if _is_iterator(struct):
+        return flatten(list(struct))
+    return [struct]
+
+
+def _is_iterator(value: Any) -> bool:
+    return hasattr(value, "__next__")
+
+
+def getpaths(struct: Any) -> Any:
+    """Replace every step in a nested structure by its output(), keeping the structure."""
+    if hasattr(struct, "output") and callable(struct.output):
+        return struct.output()
+    if isinstance(struct, dict):
+        return {key: getpaths(value) for key, value in struct.items()}
+    if isinstance(struct, (list, tuple)):
+        return type(struct)(getpaths(item) for item in struct) if isinstance(struct, list) else \
+            tuple(getpaths(item) for item in struct)
+    if _is_iterator(struct):
+        return [getpaths(item) for item in struct]
+    return struct
+
+
+def find_cycle(nodes: Iterable[Hashable], edges: Callable[[Hashable], Iterable[Hashable]]) -> list[Hashable] | None:
+    """A list of nodes forming a cycle (first node repeated at the end), or None. O(V + E)."""
+    white, gray, black = 0, 1, 2
+    color: dict[Hashable, int] = {}
+    for start in nodes:
+        if color.get(start, white) != white:
+            continue
+        stack: list[tuple[Hashable, Any]] = [(start, iter(edges(start)))]
+        path = [start]
+        color[start] = gray
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                state = color.get(child, white)
+                if state == gray:
+                    return path[path.index(child):] + [child]
+                if state == white:
+                    color[child] = gray
+                    stack.append((child, iter(edges(child))))
+                    path.append(child)
+                    advanced = True
+                    break
+            if not advanced:
+                color[node] = black
+                stack.pop()
+                path.pop()
+    return None
+
+
+def topological_order(deps: Mapping[Hashable, Iterable[Hashable]]) -> list[Hashable]:
+    """Dependencies before dependents (Kahn's algorithm). Raises ValueError on a cycle."""
+    pending = {node: len(list(children)) for node, children in deps.items()}
+    users: dict[Hashable, list[Hashable]] = {}
+    for node, children in deps.items():
+        for child in children:
+            users.setdefault(child, []).append(node)
+            pending.setdefault(child, 0)
+    ready = [node for node, count in pending.items() if count == 0]
+    order: list[Hashable] = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for user in users.get(node, ()):
+            pending[user] -= 1
+            if pending[user] == 0:
+                ready.append(user)
+    if len(order) != len(pending):
+        raise ValueError("dependency cycle")
+    return order

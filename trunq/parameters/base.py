@@ -1,0 +1,208 @@
+"""The Parameter base class, its exceptions and the Optional* mixin.
+
+A parameter knows how to turn command-line/config text into a value (``parse``), a value
+back into text (``serialize``) and any accepted value into its canonical, hashable form
+(``normalize``). Where a value comes from (constructor, CLI, config, default) is decided by
+``trunq/step.py``, not here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from enum import IntEnum
+from typing import Any, Generic, TypeVar
+
+from trunq.parameters.frozen import recursively_freeze
+
+T = TypeVar("T")
+
+
+class _NoValue:
+    """Type of the ``NO_VALUE`` sentinel: "no default was given"."""
+
+    _instance: _NoValue | None = None
+
+    def __new__(cls) -> _NoValue:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "NO_VALUE"  # unpickles to the same module-level singleton
+
+
+NO_VALUE: Any = _NoValue()
+
+
+class ParameterVisibility(IntEnum):
+    """Who may see a parameter value: everyone, the scheduler only, or nobody outside the worker."""
+
+    PUBLIC = 0
+    HIDDEN = 1
+    PRIVATE = 2
+
+    @classmethod
+    def has_value(cls, value: int) -> bool:
+        return any(value == member.value for member in cls)
+
+    def serialize(self) -> int:
+        return self.value
+
+
+class ParameterException(Exception):
+    """Base class of every parameter error."""
+
+
+class MissingParameterException(ParameterException):
+    """A required parameter got no value from any source."""
+
+
+class UnknownParameterException(ParameterException):
+    """A value was given for a parameter the step does not declare."""
+
+
+class DuplicateParameterException(ParameterException):
+    """The same parameter received a value twice (e.g. positionally and by keyword)."""
+
+
+class ParameterValueError(ParameterException, ValueError):
+    """Text or a value that a parameter type cannot accept. Also a ``ValueError``."""
+
+
+def invalid(text: object, what: str, hint: str = "") -> ParameterValueError:
+    """Build the standard "'abc' is not a valid integer" error."""
+    suffix = f" ({hint})" if hint else ""
+    return ParameterValueError(f"{text!r} is not a valid {what}{suffix}")
+
+
+_creation_counter = itertools.count()
+
+
+class Parameter(Generic[T]):
+    """A step parameter whose value is a ``str`` (and the base of every other type)."""
+
+    is_bool: bool = False
+    is_optional: bool = False
+
+    def __init__(
+        self,
+        default: Any = NO_VALUE,
+        *,
+        significant: bool = True,
+        description: str | None = None,
+        positional: bool = True,
+        always_in_help: bool = False,
+        batch_method: Callable[[Iterable[T]], T] | None = None,
+        visibility: ParameterVisibility = ParameterVisibility.PUBLIC,
+        config_path: dict[str, str] | None = None,
+    ) -> None:
+        self.default = default
+        self.significant = significant
+        self.description = description
+        self.positional = positional
+        self.always_in_help = always_in_help
+        self.batch_method = batch_method
+        self.visibility = ParameterVisibility(visibility)
+        self.config_path = config_path
+        # Positional order of parameters follows their creation order, across all classes.
+        self._order: int = next(_creation_counter)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_VALUE
+
+    @property
+    def is_batchable(self) -> bool:
+        return self.batch_method is not None
+
+    def parse(self, text: str) -> T:
+        """Turn command-line or config text into a value."""
+        return text  # type: ignore[return-value]
+
+    def serialize(self, value: T) -> str:
+        """Turn a value into text that ``parse`` turns back into the same value."""
+        return str(value)
+
+    def normalize(self, value: Any) -> T:
+        """Return the canonical, hashable form of ``value``."""
+        if type(value) is str:
+            return value  # type: ignore[return-value]
+        return recursively_freeze(value)
+
+    def next_in_enumeration(self, value: T) -> T | None:
+        """The value after ``value`` (for ``1..7``-style summaries), or None if not enumerable."""
+        return None
+
+    def parse_list(self, texts: Iterable[str]) -> T:
+        """Parse several texts and combine them with ``batch_method`` (used for batched runs)."""
+        if self.batch_method is None:
+            raise ParameterException(
+                f"{type(self).__name__} has no batch_method, so values cannot be combined"
+            )
+        texts = list(texts)
+        if not texts:
+            raise ParameterValueError("parse_list needs at least one value")
+        return self.batch_method(self.parse(text) for text in texts)
+
+    def help_suffix(self) -> str:
+        """Type-specific text appended to the description in ``--help`` (e.g. the choices)."""
+        return ""
+
+    def help_text(self) -> str:
+        parts = [part for part in (self.description, self.help_suffix()) if part]
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        default = f"default={self.default!r}" if self.has_default else "no default"
+        return f"{type(self).__name__}({default})"
+
+
+class OptionalParameterMixin:
+    """Makes a parameter type accept None: ``parse("") -> None``, ``serialize(None) -> ""``.
+
+    Put it first in the bases: ``class OptionalIntParameter(OptionalParameterMixin, IntParameter)``.
+    """
+
+    is_optional = True
+
+    def __init__(self, default: Any = None, **kwargs: Any) -> None:
+        super().__init__(default, **kwargs)  # type: ignore[call-arg]
+
+    def parse(self, text: str) -> Any:
+        if text == "" or text is None:
+            return None
+        return super().parse(text)  # type: ignore[misc]
+
+    def serialize(self, value: Any) -> str:
+        if value is None:
+            return ""
+        return super().serialize(value)  # type: ignore[misc]
+
+    def normalize(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return super().normalize(value)  # type: ignore[misc]
+
+    def next_in_enumeration(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return super().next_in_enumeration(value)  # type: ignore[misc]
+
+
+class StrParameter(Parameter[str]):
+    """A parameter whose value is a ``str``."""
+
+
+class OptionalParameter(OptionalParameterMixin, Parameter[str | None]):  # type: ignore[misc]
+    """A string parameter that may be None (empty text means None)."""
+
+
+class OptionalStrParameter(OptionalParameterMixin, StrParameter):  # type: ignore[misc]
+    """A string parameter that may be None (empty text means None)."""

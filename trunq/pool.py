@@ -1,0 +1,193 @@
+"""A reused pool of forked worker processes for ``--workers N`` on one machine.
+
+Each worker process serves steps one at a time over a pipe. The parent waits on the
+pipes and on the processes' sentinels together, so a worker that dies mid-step (segfault,
+``os._exit``, the OOM killer) is noticed at once: its step fails with the reason and a
+fresh worker takes its place. ``worker_timeout`` kills a worker whose step runs too long.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from trunq import registry
+from trunq.execution import FAILED, Outcome, execute_step
+
+_CONTEXT = multiprocessing.get_context("fork")
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"exit code {code}"
+
+
+class _PipeReporter:
+    """Forwards a running step's reports to the parent process."""
+
+    def __init__(self, conn: Connection, job_id: int) -> None:
+        self.conn = conn
+        self.job_id = job_id
+
+    def _send(self, kind: str, payload: Any) -> None:
+        self.conn.send(("report", self.job_id, kind, payload))
+
+    def status_message(self, step: Any, message: str) -> None:
+        self._send("status_message", message)
+
+    def progress(self, step: Any, percentage: float) -> None:
+        self._send("progress", float(percentage))
+
+    def tracking_url(self, step: Any, url: str) -> None:
+        self._send("tracking_url", url)
+
+    def decrease_resources(self, step: Any, amounts: dict[str, int]) -> None:
+        self._send("decrease_resources", dict(amounts))
+
+    def messages(self, step: Any) -> Any:
+        import queue
+
+        return queue.Queue()
+
+
+def _serve(conn: Connection) -> None:
+    """The loop of one worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if request is None:
+            return
+        job_id, key, params = request
+        try:
+            step = registry.class_from_key(key).from_str_params(params)
+            outcome = execute_step(step, _PipeReporter(conn, job_id))
+        except Exception as exc:  # the step could not even be rebuilt here
+            outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
+        new_deps = [(registry.class_key(type(dep)), dep.to_str_params()) for dep in outcome.new_deps]
+        conn.send(("done", job_id, outcome.status, outcome.expl, new_deps))
+
+
+class _Worker:
+    def __init__(self) -> None:
+        parent_end, child_end = _CONTEXT.Pipe()
+        self.conn = parent_end
+        self.process = _CONTEXT.Process(target=_serve, args=(child_end,), daemon=True)
+        self.process.start()
+        child_end.close()
+        self.job: int | None = None
+        self.deadline: float | None = None
+        self.step: Any = None
+
+    def stop(self, kill: bool = False) -> None:
+        if kill and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.join()
+        self.conn.close()
+
+
+class ProcessPool:
+    """Runs steps in ``size`` long-lived forked processes."""
+
+    def __init__(self, size: int, on_report: Callable[[int, str, Any], None],
+                 on_timeout: Callable[[Any, str], None] | None = None) -> None:
+        self.size = size
+        self.on_report = on_report
+        self.on_timeout = on_timeout
+        self._workers: list[_Worker] = []
+
+    def _ensure_started(self) -> None:
+        while len(self._workers) < self.size:
+            self._workers.append(_Worker())
+
+    @property
+    def free_slots(self) -> int:
+        return self.size - sum(1 for worker in self._workers if worker.job is not None)
+
+    def submit(self, job_id: int, step: Any, timeout: float | None) -> None:
+        self._ensure_started()
+        worker = next(w for w in self._workers if w.job is None)
+        worker.job, worker.step = job_id, step
+        worker.deadline = time.monotonic() + timeout if timeout else None
+        worker.conn.send((job_id, registry.class_key(type(step)), step.to_str_params()))
+
+    def poll(self, timeout: float | None) -> list[tuple[int, Outcome, list[tuple[str, dict[str, str]]]]]:
+        """Wait up to ``timeout`` seconds; returns (job id, outcome, new deps as class keys)."""
+        busy = [w for w in self._workers if w.job is not None]
+        if not busy:
+            return []
+        timeout = self._until_next_deadline(busy, timeout)
+        ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
+        finished = []
+        for worker in busy:
+            if worker.conn in ready:
+                finished.extend(self._drain(worker))
+            if worker.job is not None and worker.process.sentinel in ready and not worker.conn.poll():
+                finished.append(self._replace(worker, f"worker process died: {describe_exit(worker.process.exitcode)}"))
+        now = time.monotonic()
+        for worker in busy:
+            if worker.job is not None and worker.deadline is not None and now >= worker.deadline:
+                message = f"timed out after {worker.deadline - now + (now - worker.deadline):.0f}s (worker_timeout)"
+                if self.on_timeout is not None:
+                    self.on_timeout(worker.step, message)
+                finished.append(self._replace(worker, message, kill=True))
+        return finished
+
+    @staticmethod
+    def _until_next_deadline(busy: list[_Worker], timeout: float | None) -> float | None:
+        deadlines = [w.deadline for w in busy if w.deadline is not None]
+        if not deadlines:
+            return timeout
+        left = max(0.0, min(deadlines) - time.monotonic())
+        return left if timeout is None else min(timeout, left)
+
+    def _drain(self, worker: _Worker) -> list[tuple[int, Outcome, list[tuple[str, dict[str, str]]]]]:
+        finished = []
+        while worker.job is not None and worker.conn.poll():
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                break
+            if message[0] == "report":
+                self.on_report(message[1], message[2], message[3])
+            else:
+                _, job_id, status, expl, new_deps = message
+                finished.append((job_id, Outcome(status, expl), new_deps))
+                worker.job, worker.step, worker.deadline = None, None, None
+        return finished
+
+    def _replace(self, worker: _Worker, reason: str, kill: bool = False) -> tuple[int, Outcome, list[Any]]:
+        job_id = worker.job
+        worker.stop(kill=True)
+        if not kill:
+            reason = f"{reason} while running the step"
+        self._workers[self._workers.index(worker)] = _Worker()
+        assert job_id is not None
+        return job_id, Outcome(FAILED, reason), []
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop(kill=worker.job is not None)
+        self._workers.clear()

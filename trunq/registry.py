@@ -1,0 +1,116 @@
+"""Step families, step ids, the instance cache and command-line parameter overrides.
+
+Every Step subclass registers itself by family when it is defined. Constructing a step
+with equal arguments returns the same object (the instance cache), so a dependency graph
+built from many ``requires()`` calls shares one object per step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trunq.step import Step
+
+_INCLUDE_PARAMS = 3  # how many params appear in readable form in a step id
+_TRUNCATE_PARAM = 16
+_TRUNCATE_HASH = 10
+_INVALID_ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
+
+
+class UnknownStepError(LookupError):
+    """No step class is registered under that family."""
+
+
+_families: dict[str, type[Step]] = {}
+_classes: list[type[Step]] = []
+_instances: dict[tuple[Any, ...], Step] = {}
+_namespaces: dict[str, str] = {}
+
+# Parameter values from the command line: family -> {param name: text}. The root step's
+# ``--param`` lands in its own family; ``--Family-param`` in any family.
+cli_overrides: dict[str, dict[str, str]] = {}
+
+
+def register(cls: type[Step]) -> None:
+    """Called for each Step subclass; the latest definition of a family wins."""
+    _families[cls.get_step_family()] = cls
+    cls._class_index = len(_classes)
+    _classes.append(cls)
+
+
+def get_step_cls(family: str) -> type[Step]:
+    cls = _families.get(family)
+    if cls is None:
+        raise UnknownStepError(f"unknown step family {family!r}{_suggestion(family)}")
+    return cls
+
+
+def _suggestion(family: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(family, list(_families), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def families() -> list[str]:
+    return sorted(_families)
+
+
+def class_key(cls: type[Step]) -> str:
+    """A key that finds this exact class again in a forked process."""
+    return f"{cls.__module__}:{cls.__qualname__}:{cls._class_index}"
+
+
+def class_from_key(key: str) -> type[Step]:
+    module, qualname, index = key.rsplit(":", 2)
+    position = int(index)
+    if position < len(_classes):
+        cls = _classes[position]
+        if cls.__module__ == module and cls.__qualname__ == qualname:
+            return cls
+    import importlib
+
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def clear_instance_cache() -> None:
+    _instances.clear()
+
+
+def cached_instance(key: tuple[Any, ...]) -> Step | None:
+    return _instances.get(key)
+
+
+def remember_instance(key: tuple[Any, ...], instance: Step) -> None:
+    _instances[key] = instance
+
+
+def set_namespace(namespace: str | None, scope: str = "") -> None:
+    """Steps defined in modules under ``scope`` get families ``namespace.ClassName``."""
+    if namespace:
+        _namespaces[scope] = namespace
+    else:
+        _namespaces.pop(scope, None)
+
+
+def namespace_for(module: str) -> str | None:
+    best: tuple[int, str | None] = (-1, None)
+    for scope, namespace in _namespaces.items():
+        if (not scope or module == scope or module.startswith(scope + ".")) and len(scope) > best[0]:
+            best = (len(scope), namespace)
+    return best[1]
+
+
+def step_id_str(family: str, str_params: dict[str, str]) -> str:
+    """``Family_<first params>_<hash>``: deterministic, readable, safe in file names."""
+    canonical = json.dumps(str_params, separators=(",", ":"), sort_keys=True)
+    digest = hashlib.md5(canonical.encode("utf-8")).hexdigest()[:_TRUNCATE_HASH]
+    summary = "_".join(str_params[name][:_TRUNCATE_PARAM] for name in sorted(str_params)[:_INCLUDE_PARAMS])
+    return f"{family}_{_INVALID_ID_CHARS.sub('_', summary)}_{digest}"

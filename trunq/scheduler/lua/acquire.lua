@@ -1,0 +1,8 @@
+-- acquire(step_id, owner, ttl_ms, status) -> token "<owner>:<fence>" or nil when leased.
+local id = arg(1)
+local lease = key("lease", id)
+if redis.call("EXISTS", lease) == 1 then return false end
+local token = arg(2) .. ":" .. redis.call("INCR", key("fence", id))
+redis.call("SET", lease, token, "PX", arg(3))
+change_step(id, {status = arg(4)})
+return token

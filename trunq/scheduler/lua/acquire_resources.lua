@@ -1,0 +1,22 @@
+-- acquire_resources(holder, ttl_ms, wants_json, limits_json) -> 1, or 0 and nothing taken.
+-- One ZSET per resource, one member per unit, score = expiry; expired members are reaped
+-- first, so a crashed holder's units come back. A resource missing from limits has capacity 1.
+local holder, ttl = arg(1), tonumber(arg(2))
+local wants, limits = cjson.decode(arg(3)), cjson.decode(arg(4))
+for resource, amount in pairs(wants) do
+  local res_key = key("res", resource)
+  redis.call("ZREMRANGEBYSCORE", res_key, "-inf", NOW)
+  local others = redis.call("ZCARD", res_key) - units_of(res_key, holder)
+  if others + amount > (tonumber(limits[resource]) or 1) then return 0 end
+end
+local expiry = NOW + ttl
+for resource, amount in pairs(wants) do
+  if amount > 0 then
+    local res_key = key("res", resource)
+    release_units(holder, resource, math.huge)
+    for u = 0, amount - 1 do redis.call("ZADD", res_key, expiry, holder .. "#" .. u) end
+    redis.call("HSET", key("held", holder), resource, amount)
+    redis.call("SADD", key("resources"), resource)
+  end
+end
+return 1

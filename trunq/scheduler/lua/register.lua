@@ -1,0 +1,21 @@
+-- register(records_json): upsert steps. records = [{step_id=..., fields={name=value}}]
+-- A leased step keeps its status, a disabled one is DISABLED, every other one PENDING.
+local records = cjson.decode(arg(1))
+for _, record in ipairs(records) do
+  local id = record.step_id
+  local step = key("step", id)
+  local old = redis.call("HMGET", step, "status", "family", "retries")
+  local status = "PENDING"
+  if old[1] and redis.call("EXISTS", key("lease", id)) == 1 then status = old[1]
+  elseif is_disabled(id) then status = "DISABLED" end
+  local fields = {"status", status, "retries", old[3] or record.fields.retries or "0", "updated", NOW_S}
+  for name, value in pairs(record.fields) do
+    if name ~= "status" and name ~= "retries" and name ~= "updated" then
+      table.insert(fields, name); table.insert(fields, value)
+    end
+  end
+  redis.call("DEL", step)
+  redis.call("HSET", step, unpack(fields))
+  reindex(id, old[1], old[2], status, record.fields.family)
+end
+return #records

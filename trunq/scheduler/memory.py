@@ -1,0 +1,334 @@
+"""The in-process state store: dictionaries under one lock, with an injectable clock."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from trunq.scheduler.state import Event, StepRecord
+
+_TERMINAL = ("DONE", "FAILED", "DISABLED")
+
+
+class MemoryStateStore:
+    """Implements ``StateStore`` for one process (the local scheduler, unit tests)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, max_events: int = 100_000) -> None:
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._steps: dict[str, StepRecord] = {}
+        self._leases: dict[str, tuple[str, float]] = {}  # step -> (token, expiry)
+        self._fences: dict[str, int] = {}
+        self._units: dict[str, dict[str, tuple[int, float]]] = {}  # resource -> holder -> (units, expiry)
+        self._events: deque[Event] = deque(maxlen=max_events)
+        self._event_seq = itertools.count(1)
+        self._failures: dict[str, list[float]] = {}
+        self._disabled_until: dict[str, float] = {}
+        self._workers: dict[str, tuple[dict[str, Any], float]] = {}
+        self._inbox: dict[str, list[tuple[str, str]]] = {}
+        self._responses: dict[tuple[str, str], str] = {}
+        self._message_seq = itertools.count(1)
+
+    def now(self) -> float:
+        return self._clock()
+
+    # ---- step records ------------------------------------------------------------------
+    def register(self, records: Sequence[StepRecord]) -> None:
+        with self._lock:
+            now = self._clock()
+            for record in records:
+                old = self._steps.get(record.step_id)
+                if self._lease_token(record.step_id, now) is not None and old is not None:
+                    record.status = old.status
+                elif self._is_disabled(record.step_id, now):
+                    record.status = "DISABLED"
+                else:
+                    record.status = "PENDING"
+                if old is not None:
+                    record.retries = old.retries
+                record.updated = now
+                self._steps[record.step_id] = record
+
+    def get(self, step_id: str) -> StepRecord | None:
+        with self._lock:
+            return self._steps.get(step_id)
+
+    def get_many(self, step_ids: Sequence[str]) -> list[StepRecord | None]:
+        with self._lock:
+            return [self._steps.get(step_id) for step_id in step_ids]
+
+    def update(self, step_id: str, **fields: Any) -> None:
+        with self._lock:
+            record = self._steps.get(step_id)
+            if record is None:
+                return
+            for key, value in fields.items():
+                setattr(record, key, value)
+            record.updated = self._clock()
+
+    def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
+                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
+        with self._lock:
+            matches = [
+                r for r in self._steps.values()
+                if (status is None or r.status == status) and (family is None or r.family == family)
+                and (not search or search.lower() in r.step_id.lower())
+            ]
+        matches.sort(key=lambda r: r.updated, reverse=True)
+        return len(matches), matches[offset:offset + limit]
+
+    def status_counts(self, family: str | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            for record in self._steps.values():
+                if family is None or record.family == family:
+                    counts[record.status] = counts.get(record.status, 0) + 1
+        return counts
+
+    def family_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        with self._lock:
+            for record in self._steps.values():
+                counts[record.family] = counts.get(record.family, 0) + 1
+        return counts
+
+    # ---- leases ------------------------------------------------------------------------
+    def _lease_token(self, step_id: str, now: float) -> str | None:
+        lease = self._leases.get(step_id)
+        if lease is None:
+            return None
+        if lease[1] <= now:
+            del self._leases[step_id]
+            return None
+        return lease[0]
+
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+        with self._lock:
+            now = self._clock()
+            if self._lease_token(step_id, now) is not None:
+                return None
+            fence = self._fences.get(step_id, 0) + 1
+            self._fences[step_id] = fence
+            token = f"{owner}:{fence}"
+            self._leases[step_id] = (token, now + ttl_ms / 1000.0)
+            record = self._steps.get(step_id)
+            if record is not None:
+                record.status = status
+                record.updated = now
+            return token
+
+    def start(self, step_id: str, token: str, worker: str) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._lease_token(step_id, now) != token:
+                return False
+            record = self._steps.get(step_id)
+            if record is not None:
+                record.worker, record.started, record.updated = worker, now, now
+            return True
+
+    def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._lease_token(step_id, now) != token:
+                return False
+            self._leases[step_id] = (token, now + ttl_ms / 1000.0)
+            return True
+
+    def holders(self, step_ids: Sequence[str]) -> list[str | None]:
+        with self._lock:
+            now = self._clock()
+            return [self._lease_token(step_id, now) for step_id in step_ids]
+
+    def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+               holder: str | None = None) -> list[bool]:
+        with self._lock:
+            now = self._clock()
+            results = []
+            for step_id, token in items:
+                if self._lease_token(step_id, now) != token:
+                    results.append(False)
+                    continue
+                del self._leases[step_id]
+                record = self._steps.get(step_id)
+                if record is not None:
+                    record.status, record.expl, record.finished, record.updated = status, expl, now, now
+                self._append("status", step_id, {"status": status, "expl": expl})
+                results.append(True)
+            if holder is not None:
+                self._release(holder, None)
+            self._lock.notify_all()
+            return results
+
+    # ---- resources ---------------------------------------------------------------------
+    def _reap(self, resource: str, now: float) -> dict[str, tuple[int, float]]:
+        holders = self._units.setdefault(resource, {})
+        for name in [h for h, (_, expiry) in holders.items() if expiry <= now]:
+            del holders[name]
+        return holders
+
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
+        with self._lock:
+            now = self._clock()
+            for resource, amount in wants.items():
+                holders = self._reap(resource, now)
+                used = sum(units for name, (units, _) in holders.items() if name != holder)
+                if used + amount > limits.get(resource, 1):
+                    return False
+            expiry = now + ttl_ms / 1000.0
+            for resource, amount in wants.items():
+                if amount > 0:
+                    self._units[resource][holder] = (amount, expiry)
+            return True
+
+    def renew_resources(self, holder: str, ttl_ms: int) -> None:
+        with self._lock:
+            now = self._clock()
+            expiry = now + ttl_ms / 1000.0
+            for resource in self._units:
+                holders = self._reap(resource, now)  # expired units stay lost
+                if holder in holders:
+                    holders[holder] = (holders[holder][0], expiry)
+
+    def release_resources(self, holder: str, amounts: dict[str, int] | None = None) -> None:
+        with self._lock:
+            self._release(holder, amounts)
+
+    def _release(self, holder: str, amounts: dict[str, int] | None) -> None:
+        for resource, holders in self._units.items():
+            if holder not in holders:
+                continue
+            if amounts is None or resource not in amounts:
+                if amounts is None:
+                    del holders[holder]
+                continue
+            units, expiry = holders[holder]
+            left = units - amounts[resource]
+            if left > 0:
+                holders[holder] = (left, expiry)
+            else:
+                del holders[holder]
+
+    def resource_usage(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            now = self._clock()
+            usage = {}
+            for resource in list(self._units):
+                holders = self._reap(resource, now)
+                if holders:
+                    usage[resource] = {name: units for name, (units, _) in holders.items()}
+            return usage
+
+    # ---- events ------------------------------------------------------------------------
+    def _append(self, kind: str, step_id: str, data: dict[str, Any]) -> str:
+        event = Event(f"{next(self._event_seq)}-0", kind, step_id, data)
+        self._events.append(event)
+        return event.id
+
+    def publish(self, kind: str, step_id: str, data: dict[str, Any]) -> str:
+        with self._lock:
+            event_id = self._append(kind, step_id, data)
+            self._lock.notify_all()
+            return event_id
+
+    def last_event_id(self) -> str:
+        with self._lock:
+            return self._events[-1].id if self._events else "0-0"
+
+    def read_events(self, after: str, count: int = 1000, block_ms: int = 0) -> list[Event]:
+        with self._lock:
+            if after == "$":
+                after = self._events[-1].id if self._events else "0-0"
+            threshold = int(after.split("-")[0]) if after not in ("0", "") else 0
+            found = self._after(threshold, count)
+            if not found and block_ms > 0:
+                self._lock.wait(block_ms / 1000.0)
+                found = self._after(threshold, count)
+            return found
+
+    def _after(self, threshold: int, count: int) -> list[Event]:
+        found: list[Event] = []
+        for event in reversed(self._events):
+            if int(event.id.split("-")[0]) <= threshold:
+                break
+            found.append(event)
+        found.reverse()
+        return found[:count]
+
+    # ---- failures and disabling --------------------------------------------------------
+    def record_failure(self, step_id: str, window_s: float) -> int:
+        with self._lock:
+            now = self._clock()
+            recent = [t for t in self._failures.get(step_id, []) if t > now - window_s] + [now]
+            self._failures[step_id] = recent
+            record = self._steps.get(step_id)
+            if record is not None:
+                record.retries = len(recent)
+            return len(recent)
+
+    def _is_disabled(self, step_id: str, now: float) -> bool:
+        until = self._disabled_until.get(step_id)
+        return until is not None and until > now
+
+    def disable(self, step_id: str, seconds: float) -> None:
+        with self._lock:
+            now = self._clock()
+            self._disabled_until[step_id] = now + seconds
+            record = self._steps.get(step_id)
+            if record is not None:
+                record.status, record.updated = "DISABLED", now
+            self._append("status", step_id, {"status": "DISABLED"})
+
+    def disabled(self, step_ids: Sequence[str]) -> list[bool]:
+        with self._lock:
+            now = self._clock()
+            return [self._is_disabled(step_id, now) for step_id in step_ids]
+
+    def re_enable(self, step_id: str) -> None:
+        with self._lock:
+            self._disabled_until.pop(step_id, None)
+            self._failures.pop(step_id, None)
+            record = self._steps.get(step_id)
+            if record is not None and record.status == "DISABLED":
+                record.status, record.retries, record.updated = "FAILED", 0, self._clock()
+
+    # ---- workers -----------------------------------------------------------------------
+    def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:
+        with self._lock:
+            now = self._clock()
+            self._workers[worker_id] = ({**info, "id": worker_id, "last_heartbeat": now}, now + ttl_ms / 1000.0)
+
+    def live_workers(self) -> list[dict[str, Any]]:
+        with self._lock:
+            now = self._clock()
+            return [info for info, expiry in self._workers.values() if expiry > now]
+
+    # ---- messages ----------------------------------------------------------------------
+    def send_message(self, step_id: str, content: str) -> str:
+        with self._lock:
+            message_id = str(next(self._message_seq))
+            self._inbox.setdefault(step_id, []).append((message_id, content))
+            self._append("message", step_id, {"message_id": message_id, "content": content})
+            self._lock.notify_all()
+            return message_id
+
+    def take_messages(self, step_id: str) -> list[tuple[str, str]]:
+        with self._lock:
+            return self._inbox.pop(step_id, [])
+
+    def respond(self, step_id: str, message_id: str, response: str) -> None:
+        with self._lock:
+            self._responses[(step_id, message_id)] = response
+            self._append("response", step_id, {"message_id": message_id, "response": response})
+            self._lock.notify_all()
+
+    def response(self, step_id: str, message_id: str) -> str | None:
+        with self._lock:
+            return self._responses.get((step_id, message_id))
+
+    def close(self) -> None:
+        return None

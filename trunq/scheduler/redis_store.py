@@ -1,0 +1,281 @@
+"""``StateStore`` over Redis: the shared state of the distributed mode.
+
+Every operation that must be atomic is one Lua script (``lua/*.lua``, loaded once, each
+prefixed with ``lua/_common.lua``); reads that need no atomicity are plain commands or
+pipelines. The key layout is documented in ``keys.py``. Expiries use the Redis clock
+(``TIME`` inside scripts), so clients with skewed clocks agree on who holds what.
+
+This module and ``keys.py`` are the only places in trunq that know about Redis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from trunq.scheduler.keys import KeySpace
+from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
+
+EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
+REGISTER_CHUNK = 500  # records per register script call: keeps each call short
+MAX_SEARCH_SCAN = 200_000  # step ids a search looks at, at most
+_LUA_DIR = Path(__file__).with_name("lua")
+
+_JSON_FIELDS = frozenset({"params", "deps", "resources"})
+_INT_FIELDS = frozenset({"priority", "retries"})
+_FLOAT_FIELDS = frozenset({"progress", "updated", "started", "finished"})
+_BOOL_FIELDS = frozenset({"accepts_messages"})
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis cannot be reached (the message is one line, fit for the CLI)."""
+
+
+# ---- record encoding: StepRecord <-> hash fields ---------------------------------------
+def encode_value(name: str, value: Any) -> str | None:
+    """One record attribute as a hash field value (None: the field is absent)."""
+    if value is None:
+        return None
+    if name in _JSON_FIELDS:
+        return json.dumps(value, sort_keys=True)
+    if name in _BOOL_FIELDS:
+        return "1" if value else "0"
+    if name in _FLOAT_FIELDS:
+        return repr(float(value))
+    return str(value)
+
+
+def encode_record(record: StepRecord) -> dict[str, str]:
+    fields = {"v": str(SCHEMA_VERSION)}
+    for name, value in record.to_dict().items():
+        encoded = encode_value(name, value)
+        if encoded is not None:
+            fields[name] = encoded
+    return fields
+
+
+def decode_record(fields: dict[str, str]) -> StepRecord:
+    data: dict[str, Any] = {}
+    for name, text in fields.items():
+        if name in _JSON_FIELDS:
+            data[name] = json.loads(text)
+        elif name in _INT_FIELDS:
+            data[name] = int(text)
+        elif name in _FLOAT_FIELDS:
+            data[name] = float(text)
+        elif name in _BOOL_FIELDS:
+            data[name] = text == "1"
+        else:
+            data[name] = text
+    return StepRecord.from_dict(data)
+
+
+@cache
+def _script_source(name: str) -> str:
+    prelude = (_LUA_DIR / "_common.lua").read_text()
+    return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
+
+
+def _short_reason(exc: Exception) -> str:
+    """'Error 111 connecting to host:port. Connection refused.' -> 'Connection refused'."""
+    return str(exc).strip().rstrip(".").rsplit(". ", 1)[-1] or type(exc).__name__
+
+
+class RedisStateStore:
+    """Implements ``StateStore`` over one Redis database.
+
+    ``namespace`` separates installations sharing a database (it becomes the ``{hash tag}``
+    of every key). ``clock`` (seconds) replaces the Redis clock for timestamps and for
+    resource, failure-window and disable expiries; meant for tests. Lease and heartbeat
+    expiry always follow Redis's own clock (``SET PX``).
+    """
+
+    def __init__(self, url: str, *, namespace: str = "trunq", clock: Callable[[], float] | None = None) -> None:
+        self.url = url
+        self._keys = KeySpace(namespace)
+        self._clock = clock
+        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        self._scripts: dict[str, Any] = {}
+
+    # ---- plumbing ----------------------------------------------------------------------
+    def _run(self, name: str, *args: Any) -> Any:
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = self._redis.register_script(_script_source(name))
+        now_arg = "" if self._clock is None else str(int(self._clock() * 1000))
+        header = [now_arg, self._keys.prefix, EVENTS_MAXLEN]
+        return script(keys=[self._keys.events], args=[*header, *args])
+
+    def ping(self) -> bool:
+        return bool(self._redis.ping())
+
+    def now(self) -> float:
+        if self._clock is not None:
+            return self._clock()
+        seconds, micros = self._redis.time()
+        return seconds + micros / 1_000_000
+
+    def close(self) -> None:
+        self._redis.close()
+
+    # ---- step records ------------------------------------------------------------------
+    def register(self, records: Sequence[StepRecord]) -> None:
+        for start in range(0, len(records), REGISTER_CHUNK):
+            chunk = records[start:start + REGISTER_CHUNK]
+            payload = [{"step_id": r.step_id, "fields": encode_record(r)} for r in chunk]
+            self._run("register", json.dumps(payload))
+
+    def get(self, step_id: str) -> StepRecord | None:
+        fields = self._redis.hgetall(self._keys.step(step_id))
+        return decode_record(fields) if fields else None
+
+    def get_many(self, step_ids: Sequence[str]) -> list[StepRecord | None]:
+        pipe = self._redis.pipeline(transaction=False)
+        for step_id in step_ids:
+            pipe.hgetall(self._keys.step(step_id))
+        return [decode_record(fields) if fields else None for fields in pipe.execute()]
+
+    def update(self, step_id: str, **fields: Any) -> None:
+        encoded = {name: encode_value(name, value) for name, value in fields.items()}
+        self._run("update", step_id, json.dumps(encoded))
+
+    def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
+                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
+        index = self._keys.index(status, family)
+        if search:
+            reply = self._run("search", index, search, offset, limit, MAX_SEARCH_SCAN)
+            total, ids = int(reply[0]), reply[1:]
+        else:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zcard(index)
+            if limit > 0:
+                pipe.zrevrange(index, offset, offset + limit - 1)
+            total, *pages = pipe.execute()
+            ids = pages[0] if pages else []
+        return total, [record for record in self.get_many(ids) if record is not None]
+
+    def status_counts(self, family: str | None = None) -> dict[str, int]:
+        counts = self._redis.hgetall(self._keys.status_counts(family))
+        return {status: int(n) for status, n in counts.items() if int(n) > 0}
+
+    def family_counts(self) -> dict[str, int]:
+        counts = self._redis.hgetall(self._keys.family_counts)
+        return {family: int(n) for family, n in counts.items() if int(n) > 0}
+
+    # ---- leases ------------------------------------------------------------------------
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+        token = self._run("acquire", step_id, owner, int(ttl_ms), status)
+        return token or None
+
+    def start(self, step_id: str, token: str, worker: str) -> bool:
+        return self._run("start", step_id, token, worker) == 1
+
+    def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
+        return self._run("renew", step_id, token, int(ttl_ms)) == 1
+
+    def holders(self, step_ids: Sequence[str]) -> list[str | None]:
+        if not step_ids:
+            return []
+        return list(self._redis.mget([self._keys.lease(step_id) for step_id in step_ids]))
+
+    def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+               holder: str | None = None) -> list[bool]:
+        pairs = [[step_id, token] for step_id, token in items]
+        results = self._run("finish", json.dumps(pairs), status, expl or "", holder or "")
+        return [flag == 1 for flag in results]
+
+    # ---- counted resources -------------------------------------------------------------
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
+        reply = self._run("acquire_resources", holder, int(ttl_ms), json.dumps(wants or {}), json.dumps(limits or {}))
+        return reply == 1
+
+    def renew_resources(self, holder: str, ttl_ms: int) -> None:
+        self._run("renew_resources", holder, int(ttl_ms))
+
+    def release_resources(self, holder: str, amounts: dict[str, int] | None = None) -> None:
+        self._run("release_resources", holder, json.dumps(amounts))
+
+    def resource_usage(self) -> dict[str, dict[str, int]]:
+        return json.loads(self._run("resource_usage"))
+
+    # ---- events ------------------------------------------------------------------------
+    def publish(self, kind: str, step_id: str, data: dict[str, Any]) -> str:
+        return self._run("publish", kind, step_id, json.dumps(data))
+
+    def read_events(self, after: str, count: int = 1000, block_ms: int = 0) -> list[Event]:
+        stream_id = "0-0" if after in ("0", "") else after
+        block = int(block_ms) if block_ms > 0 else None
+        reply = self._redis.xread({self._keys.events: stream_id}, count=count, block=block)
+        if not reply:
+            return []
+        _stream, entries = reply[0]
+        return [Event(event_id, f["kind"], f["step"], json.loads(f["data"])) for event_id, f in entries]
+
+    def last_event_id(self) -> str:
+        newest = self._redis.xrevrange(self._keys.events, count=1)
+        return newest[0][0] if newest else "0-0"
+
+    # ---- failures and disabling --------------------------------------------------------
+    def record_failure(self, step_id: str, window_s: float) -> int:
+        return int(self._run("record_failure", step_id, int(window_s * 1000)))
+
+    def disable(self, step_id: str, seconds: float) -> None:
+        self._run("disable", step_id, int(seconds * 1000))
+
+    def disabled(self, step_ids: Sequence[str]) -> list[bool]:
+        if not step_ids:
+            return []
+        return [flag == 1 for flag in self._run("disabled", json.dumps(list(step_ids)))]
+
+    def re_enable(self, step_id: str) -> None:
+        self._run("re_enable", step_id)
+
+    # ---- workers -----------------------------------------------------------------------
+    def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:
+        self._run("heartbeat", worker_id, json.dumps(info or {}, default=str), int(ttl_ms))
+
+    def live_workers(self) -> list[dict[str, Any]]:
+        worker_ids = sorted(self._redis.smembers(self._keys.workers))
+        if not worker_ids:
+            return []
+        infos = self._redis.mget([self._keys.worker(worker_id) for worker_id in worker_ids])
+        gone = [worker_id for worker_id, info in zip(worker_ids, infos) if info is None]
+        if gone:
+            self._redis.srem(self._keys.workers, *gone)
+        return [json.loads(info) for info in infos if info is not None]
+
+    # ---- messages ----------------------------------------------------------------------
+    def send_message(self, step_id: str, content: str) -> str:
+        return str(self._run("send_message", step_id, content))
+
+    def take_messages(self, step_id: str) -> list[tuple[str, str]]:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.lrange(self._keys.inbox(step_id), 0, -1)
+        pipe.delete(self._keys.inbox(step_id))
+        queued, _ = pipe.execute()
+        return [tuple(json.loads(item)) for item in queued]
+
+    def respond(self, step_id: str, message_id: str, response: str) -> None:
+        self._run("respond", step_id, message_id, response)
+
+    def response(self, step_id: str, message_id: str) -> str | None:
+        return self._redis.hget(self._keys.responses(step_id), message_id)
+
+
+def connect(url: str, *, namespace: str = "trunq") -> RedisStateStore:
+    """A store whose Redis answered PING; else ``StoreUnavailable`` with a one-line reason."""
+    try:
+        store = RedisStateStore(url, namespace=namespace)
+    except ValueError as exc:
+        raise StoreUnavailable(f"invalid Redis URL {url!r} ({exc})") from None
+    try:
+        store.ping()
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        store.close()
+        raise StoreUnavailable(f"cannot reach Redis at {url} ({_short_reason(exc)})") from None
+    return store

@@ -1,0 +1,161 @@
+"""The one state interface every scheduler store implements.
+
+The scheduling *policy* (readiness, priority, batching, retries) lives in
+``trunq.scheduler.core`` and runs inside each ``trunq build`` client. A store only
+guarantees atomicity and expiry for what several clients and workers share:
+
+- step records (what the UI shows) and their status;
+- leases: one execution of a step at a time, with a fencing counter;
+- counted resources with per-holder expiry;
+- the event log clients follow to learn about finished steps;
+- failure counts and disabling, worker heartbeats, messages to running steps.
+
+``MemoryStateStore`` serves the local scheduler and unit tests; ``RedisStateStore``
+serves the distributed mode. ``tests/contract`` runs one suite against both.
+Times are seconds (floats, the store's clock) unless a name says ``_ms``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class StepRecord:
+    """What the store knows about one step; plain data, JSON-serialisable."""
+
+    step_id: str
+    family: str
+    module: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    deps: list[str] = field(default_factory=list)
+    status: str = "PENDING"
+    priority: int = 0
+    resources: dict[str, int] = field(default_factory=dict)
+    accepts_messages: bool = False
+    status_message: str | None = None
+    progress: float | None = None
+    tracking_url: str | None = None
+    expl: str | None = None
+    worker: str | None = None
+    batch_id: str | None = None
+    retries: int = 0
+    updated: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StepRecord:
+        known = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass
+class Event:
+    """One entry of the event log (``kind``: status, message, response, ...)."""
+
+    id: str
+    kind: str
+    step_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    # ---- step records --------------------------------------------------------------
+    def register(self, records: Sequence[StepRecord]) -> None:
+        """Upsert steps. Static fields are replaced; a step that is leased keeps its
+        status, every other one becomes PENDING (a DISABLED one stays DISABLED)."""
+
+    def get(self, step_id: str) -> StepRecord | None: ...
+
+    def get_many(self, step_ids: Sequence[str]) -> list[StepRecord | None]: ...
+
+    def update(self, step_id: str, **fields: Any) -> None:
+        """Set display fields (status_message, progress, tracking_url, ...)."""
+
+    def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
+                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
+        """One page of steps (newest first) and the total that match."""
+
+    def status_counts(self, family: str | None = None) -> dict[str, int]: ...
+
+    def family_counts(self) -> dict[str, int]: ...
+
+    # ---- leases --------------------------------------------------------------------
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+        """Take the step's lease if free: returns a fencing token, else None."""
+
+    def start(self, step_id: str, token: str, worker: str) -> bool:
+        """The executor begins: True only while ``token`` still holds the lease."""
+
+    def renew(self, step_id: str, token: str, ttl_ms: int) -> bool: ...
+
+    def holders(self, step_ids: Sequence[str]) -> list[str | None]:
+        """The token holding each step's lease (None when free)."""
+
+    def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+               holder: str | None = None) -> list[bool]:
+        """Fenced end of an execution of ``(step_id, token)`` pairs (one, or a batch):
+        write the status, release the leases and the holder's resources, log an event.
+        A pair whose token lost its lease is left alone (False)."""
+
+    # ---- counted resources ---------------------------------------------------------
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
+        """All or nothing. A resource missing from ``limits`` has capacity 1."""
+
+    def renew_resources(self, holder: str, ttl_ms: int) -> None: ...
+
+    def release_resources(self, holder: str, amounts: dict[str, int] | None = None) -> None:
+        """Release everything the holder has, or only ``amounts`` of it."""
+
+    def resource_usage(self) -> dict[str, dict[str, int]]:
+        """resource -> holder -> units, for live holders."""
+
+    # ---- events --------------------------------------------------------------------
+    def publish(self, kind: str, step_id: str, data: dict[str, Any]) -> str: ...
+
+    def read_events(self, after: str, count: int = 1000, block_ms: int = 0) -> list[Event]:
+        """Events after id ``after`` ("0" = from the start, "$" = only new ones)."""
+
+    def last_event_id(self) -> str: ...
+
+    # ---- failures and disabling ----------------------------------------------------
+    def record_failure(self, step_id: str, window_s: float) -> int:
+        """Count one failure; returns failures within the last ``window_s`` seconds."""
+
+    def disable(self, step_id: str, seconds: float) -> None: ...
+
+    def disabled(self, step_ids: Sequence[str]) -> list[bool]: ...
+
+    def re_enable(self, step_id: str) -> None:
+        """Clear DISABLED and the failure count (the step becomes FAILED, runnable again)."""
+
+    # ---- workers -------------------------------------------------------------------
+    def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None: ...
+
+    def live_workers(self) -> list[dict[str, Any]]: ...
+
+    # ---- messages to running steps -------------------------------------------------
+    def send_message(self, step_id: str, content: str) -> str:
+        """Queue a message for a running step; returns the message id."""
+
+    def take_messages(self, step_id: str) -> list[tuple[str, str]]:
+        """Remove and return the queued (message id, content) pairs."""
+
+    def respond(self, step_id: str, message_id: str, response: str) -> None: ...
+
+    def response(self, step_id: str, message_id: str) -> str | None: ...
+
+    # ---- housekeeping --------------------------------------------------------------
+    def now(self) -> float:
+        """The store's clock (seconds)."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,409 @@
+"""Step, WrapperStep, ExternalStep and Config: the user contract.
+
+A Step has typed Parameters (class attributes), ``requires()``, ``output()``, ``run()`` and
+``complete()``. This module does no scheduling; see ``trunq.runner`` for that.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar
+
+from trunq import registry
+from trunq.config import get_config
+from trunq.graph import flatten, getpaths
+from trunq.parameter import (
+    NO_VALUE,
+    MissingParameterException,
+    Parameter,
+    ParameterException,
+    ParameterVisibility,
+    UnknownParameterException,
+)
+
+logger = logging.getLogger("trunq")
+
+__all__ = [
+    "Step", "WrapperStep", "ExternalStep", "Config", "DynamicRequirements",
+    "namespace", "auto_namespace", "flatten", "getpaths", "externalize",
+]
+
+
+_handlers_registered = False
+
+
+class BadRequirementError(TypeError):
+    """``requires()`` returned something that is not a Step (a Target, say)."""
+
+
+def namespace(namespace: str | None = None, scope: str = "") -> None:
+    """Prefix the family of every step defined in modules under ``scope`` with ``namespace.``."""
+    registry.set_namespace(namespace, scope)
+
+
+def auto_namespace(scope: str = "") -> None:
+    """Use each step's module name as its namespace."""
+    registry.set_namespace("__module__", scope)
+
+
+def _collect_params(cls: type) -> tuple[tuple[str, Parameter], ...]:
+    found: dict[str, Parameter] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, Parameter):
+                found[name] = value
+            elif name in found and not isinstance(value, Parameter):
+                del found[name]  # a subclass replaced the parameter with a plain value
+    return tuple(sorted(found.items(), key=lambda item: item[1]._order))
+
+
+def _family_of(cls: type) -> str:
+    declared = cls.__dict__.get("step_namespace")
+    space = declared if declared is not None else registry.namespace_for(cls.__module__)
+    if space == "__module__":
+        space = cls.__module__
+    return f"{space}.{cls.__name__}" if space else cls.__name__
+
+
+def _default_value(family: str, name: str, param: Parameter, overrides: dict[str, str] | None) -> Any:
+    if overrides is not None and name in overrides:
+        return _parse_text(family, name, param, overrides[name], "command line")
+    config = get_config()
+    raw = config.get(family, name, NO_VALUE)
+    if raw is not NO_VALUE:
+        return _parse_text(family, name, param, raw, f"config [{family}]") if isinstance(raw, str) else raw
+    if param.config_path:
+        raw = config.get(param.config_path["section"], param.config_path["name"], NO_VALUE)
+        if raw is not NO_VALUE:
+            return _parse_text(family, name, param, raw, "config") if isinstance(raw, str) else raw
+    if param.has_default:
+        return param.default
+    raise MissingParameterException(f"{family}: requires the {name!r} parameter to be set")
+
+
+def _parse_serialized(param: Parameter, text: str) -> Any:
+    """Inverse of to_str_params, where "" stands for None."""
+    try:
+        return param.parse(text)
+    except ValueError:
+        if text == "":
+            return None
+        raise
+
+
+def _parse_text(family: str, name: str, param: Parameter, text: str, source: str) -> Any:
+    try:
+        return param.parse(text)
+    except ValueError as exc:
+        raise ParameterException(f"{family}: invalid value {text!r} for {name!r} ({source}): {exc}") from None
+
+
+class _StepMeta(type):
+    """Registers step classes and returns cached instances for equal constructor arguments."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        key = (cls, args, tuple(kwargs.items()))
+        try:
+            instance = registry.cached_instance(key)
+        except TypeError:  # unhashable arguments: no caching
+            return super().__call__(*args, **kwargs)
+        if instance is None:
+            instance = super().__call__(*args, **kwargs)
+            registry.remember_instance(key, instance)
+        return instance
+
+
+class Step(metaclass=_StepMeta):
+    """A unit of work. Subclass it, declare Parameters, override requires/output/run."""
+
+    step_namespace: ClassVar[str | None] = None
+    priority: int = 0
+    resources: dict[str, int] = {}
+    retry_count: int | None = None
+    disable_window: int | None = None
+    worker_timeout: float | None = None
+    max_batch_size: float = float("inf")
+    accepts_messages: bool = False
+    owner_email: str | list[str] | None = None
+    disabled: bool = False
+
+    _class_index: ClassVar[int] = -1
+    _params: ClassVar[tuple[tuple[str, Parameter], ...]] = ()
+    _event_callbacks: ClassVar[dict[str, list[Callable[..., Any]]]] = {}
+    _family: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._params = _collect_params(cls)
+        cls._family = _family_of(cls)
+        if "_event_callbacks" not in cls.__dict__:
+            cls._event_callbacks = {}
+        registry.register(cls)
+
+    # ---- identity ---------------------------------------------------------------------
+    @classmethod
+    def get_step_family(cls) -> str:
+        return cls._family or cls.__name__
+
+    get_task_family = get_step_family
+
+    @property
+    def step_family(self) -> str:
+        return type(self)._family
+
+    task_family = step_family
+
+    @classmethod
+    def get_params(cls) -> list[tuple[str, Parameter]]:
+        return list(cls._params)
+
+    @classmethod
+    def get_param_names(cls, include_significant: bool = False) -> list[str]:
+        return [name for name, param in cls._params if include_significant or param.significant]
+
+    @classmethod
+    def batch_param_names(cls) -> list[str]:
+        return [name for name, param in cls._params if param.batch_method is not None]
+
+    @property
+    def batchable(self) -> bool:
+        return any(param.batch_method is not None for _, param in self._params)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        values = self._resolve(args, kwargs)
+        self.param_kwargs: dict[str, Any] = values
+        self.__dict__.update(values)
+        self._step_id: str | None = None
+        self._hash: int | None = None
+        self._reporter: Any = None
+
+    @classmethod
+    def _resolve(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        params = cls._params
+        family = cls._family
+        positional = [(name, p) for name, p in params if p.positional]
+        if len(args) > len(positional):
+            raise ParameterException(f"{family}: takes {len(positional)} positional parameters, got {len(args)}")
+        given = dict(zip((name for name, _ in positional), args))
+        for name, value in kwargs.items():
+            if name in given:
+                raise ParameterException(f"{family}: parameter {name!r} given twice")
+            given[name] = value
+        names = {name for name, _ in params}
+        for name in given:
+            if name not in names:
+                raise UnknownParameterException(f"{family}: unknown parameter {name!r}")
+        overrides = registry.cli_overrides.get(family)
+        values: dict[str, Any] = {}
+        for name, param in params:
+            if name in given:
+                value = given[name]
+            else:
+                value = _default_value(family, name, param, overrides)
+            values[name] = None if value is None else param.normalize(value)
+        return values
+
+    @classmethod
+    def from_str_params(cls, params_str: dict[str, str]) -> Step:
+        kwargs = {}
+        for name, param in cls._params:
+            if name in params_str:
+                kwargs[name] = _parse_serialized(param, params_str[name])
+        return cls(**kwargs)
+
+    def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
+        result = {}
+        for name, param in self._params:
+            if only_significant and not param.significant:
+                continue
+            if only_public and param.visibility != ParameterVisibility.PUBLIC:
+                continue
+            value = self.param_kwargs[name]
+            result[name] = "" if value is None else param.serialize(value)
+        return result
+
+    @property
+    def step_id(self) -> str:
+        if self._step_id is None:
+            params = {
+                name: self._serialize(name, param) for name, param in self._params
+                if param.significant and param.visibility == ParameterVisibility.PUBLIC
+            }
+            self._step_id = registry.step_id_str(self._family, params)
+        return self._step_id
+
+    task_id = step_id
+
+    def _serialize(self, name: str, param: Parameter) -> str:
+        value = self.param_kwargs[name]
+        return "" if value is None else param.serialize(value)
+
+    def clone(self, cls: type[Step] | None = None, **kwargs: Any) -> Step:
+        """A step of ``cls`` (default: this class) sharing this step's matching parameters."""
+        target = cls or type(self)
+        names = {name for name, _ in target._params}
+        merged = {name: value for name, value in self.param_kwargs.items() if name in names}
+        merged.update(kwargs)
+        return target(**merged)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(self) is type(other) and self.step_id == other.step_id)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.step_id)
+        return self._hash
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={self._serialize(name, param)}" for name, param in self._params
+            if param.significant and param.visibility == ParameterVisibility.PUBLIC
+        )
+        return f"{self._family}({shown})"
+
+    # ---- the contract users override ---------------------------------------------------
+    def requires(self) -> Any:
+        return []
+
+    def output(self) -> Any:
+        return []
+
+    def run(self) -> Any:
+        return None
+
+    def complete(self) -> bool:
+        outputs = flatten(self.output())
+        if not outputs:
+            logger.info("%r has no output() and no complete(): it always runs", self)
+            return False
+        return all(target.exists() for target in outputs)
+
+    def input(self) -> Any:
+        return getpaths(self.requires())
+
+    def deps(self) -> list[Step]:
+        """The flattened requirements, checked to be steps."""
+        found = flatten(self.requires())
+        for dep in found:
+            if not isinstance(dep, Step):
+                raise BadRequirementError(
+                    f"{self!r}.requires() returned {type(dep).__name__} {dep!r}, not a Step"
+                    + (" (wrap a Target in an ExternalStep)" if hasattr(dep, "exists") else "")
+                )
+        return found
+
+    @classmethod
+    def bulk_complete(cls, parameter_tuples: Iterable[Any]) -> Iterable[Any]:
+        raise NotImplementedError(f"{cls.get_step_family()} does not implement bulk_complete")
+
+    def on_success(self) -> Any:
+        return None
+
+    def on_failure(self, exception: BaseException) -> str:
+        text = "".join(traceback.format_exception(type(exception), exception, exception.__traceback__))
+        return f"Runtime error:\n{text}"
+
+    def process_resources(self) -> dict[str, int]:
+        return dict(self.resources or {})
+
+    # ---- events ------------------------------------------------------------------------
+    @classmethod
+    def event_handler(cls, event: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register_handler(callback: Callable[..., Any]) -> Callable[..., Any]:
+            global _handlers_registered
+            _handlers_registered = True
+            cls._event_callbacks.setdefault(event, []).append(callback)
+            return callback
+
+        return register_handler
+
+    @classmethod
+    def remove_event_handler(cls, event: str, callback: Callable[..., Any]) -> None:
+        cls._event_callbacks.get(event, []).remove(callback)
+
+    def trigger_event(self, event: str, *args: Any) -> None:
+        if not _handlers_registered:  # the common case: skip the MRO walk
+            return
+        for klass in type(self).__mro__:
+            callbacks = klass.__dict__.get("_event_callbacks")
+            if not callbacks:
+                continue
+            for callback in list(callbacks.get(event, ())):
+                try:
+                    callback(*args)
+                except Exception:  # a broken handler must not fail the build
+                    logger.exception("error in event handler for %s", event)
+
+    # ---- things a running step reports (no-ops outside a run) --------------------------
+    def set_status_message(self, message: str) -> None:
+        if self._reporter is not None:
+            self._reporter.status_message(self, message)
+
+    def set_progress_percentage(self, percentage: float) -> None:
+        if self._reporter is not None:
+            self._reporter.progress(self, percentage)
+
+    def decrease_running_resources(self, decrease: dict[str, int]) -> None:
+        if self._reporter is not None:
+            self._reporter.decrease_resources(self, decrease)
+
+    def set_tracking_url(self, url: str) -> None:
+        if self._reporter is not None:
+            self._reporter.tracking_url(self, url)
+
+    @property
+    def scheduler_messages(self) -> Any:
+        return None if self._reporter is None else self._reporter.messages(self)
+
+
+class WrapperStep(Step):
+    """A step that only groups others: complete when all its requirements are."""
+
+    def complete(self) -> bool:
+        from trunq.resolver import is_complete
+
+        return all(is_complete(dep) for dep in flatten(self.requires()))
+
+
+class ExternalStep(Step):
+    """Data made outside trunq: never run, only checked for completeness."""
+
+    run = None  # type: ignore[assignment]
+
+
+class Config(Step):
+    """A holder of settings: parameters are read from the ``[ClassName]`` config section."""
+
+
+def externalize(step_or_cls: Any) -> Any:
+    """A copy of a step class (or of an instance's class) whose run() is never called."""
+    if isinstance(step_or_cls, type):
+        return type(step_or_cls.__name__, (step_or_cls,), {"run": None, "__module__": step_or_cls.__module__})
+    copy = object.__new__(type(step_or_cls))
+    copy.__dict__.update(step_or_cls.__dict__)
+    copy.run = None
+    return copy
+
+
+class DynamicRequirements:
+    """Requirements yielded from run(), with an optional cheaper completeness check."""
+
+    def __init__(self, requirements: Any, custom_complete: Callable[[Callable[[Step], bool]], bool] | None = None):
+        self.requirements = requirements
+        self.flat_requirements = flatten(requirements)
+        self.custom_complete = custom_complete
+
+    @property
+    def paths(self) -> Any:
+        return getpaths(self.requirements)
+
+    def complete(self, complete_fn: Callable[[Step], bool] | None = None) -> bool:
+        check = complete_fn or (lambda step: step.complete())
+        if self.custom_complete is not None:
+            return bool(self.custom_complete(check))
+        return all(check(step) for step in self.flat_requirements)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.flat_requirements)

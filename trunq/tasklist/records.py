@@ -1,0 +1,86 @@
+"""Each executed task is also a Run: ``<tasklist>/runs/<uuid>/`` in the Run folder format.
+
+The folder holds ``config_for_run.json`` and ``<uuid>.out`` / ``<uuid>.err`` (the task's own
+stdout and stderr, written there directly by the task process). The config uses the same
+fields as ``trunq.runs.Run`` (ISO-8601 UTC times; ``pid``/``pgid``/``pid_start``/``host`` name the
+task's process group so ``trunq cancel`` can kill it), so ``trunq logs`` and ``trunq.runs.Run(path=...)``
+read it. It is written here with plain JSON because the task process must stay light.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .graph import PartOfTask, Task
+from .storage import HOSTNAME, TaskPaths, process_identity, read_json, write_json
+
+CONFIG_FILE = "config_for_run.json"
+RUNNING, COMPLETED, ERROR, CANCELLED = "RUNNING", "COMPLETED", "ERROR", "CANCELLED"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def describe(task: Any) -> str:
+    """A readable name for the scheduled node: ``prepare``, ``prepare[1]``, ``prepare.thing``."""
+    if isinstance(task, PartOfTask):
+        parent = describe(task._parent)
+        return f"{parent}.{task._key}" if task.kind == "attr" else f"{parent}[{task._key!r}]"
+    if isinstance(task, Task):
+        fun = task._fun
+        if isinstance(fun, (Task, PartOfTask)):
+            return describe(fun)
+        return getattr(fun, "__qualname__", None) or type(fun).__name__
+    return type(task).__name__
+
+
+def child_command(paths: TaskPaths) -> list[str]:
+    """The command that re-runs this task by hand (``-r`` raises its error)."""
+    return [sys.executable, "-m", "trunq.tasklist", str(paths.todo), str(paths.done),
+            "--fail-outfile", str(paths.fail)]
+
+
+def config_path(paths: TaskPaths) -> Path:
+    return paths.run_dir / CONFIG_FILE
+
+
+def output_paths(paths: TaskPaths) -> tuple[Path, Path]:
+    return paths.run_dir / f"{paths.uuid}.out", paths.run_dir / f"{paths.uuid}.err"
+
+
+def mark_running(paths: TaskPaths, fn_name: str) -> None:
+    """Called by the task process itself, once its task loaded."""
+    me = process_identity()
+    write_json(config_path(paths), {
+        "name": paths.uuid, "status": RUNNING, "start_time": _now(), "end_time": None,
+        "run_type": "TASK", "fn_name": fn_name, "cmds": child_command(paths),
+        "upstream_artifacts": [str(paths.todo)], "downstream_artifacts": [],
+        "pid": me["pid"], "pgid": me["pid"], "pid_start": me["start"], "host": HOSTNAME,
+        "error": None, "traceback": None, "status_reason": None,
+    })
+
+
+def read_status(paths: TaskPaths) -> str | None:
+    record = read_json(config_path(paths))
+    return record.get("status") if record else None
+
+
+def mark_finished(paths: TaskPaths, result: Path, error: BaseException | None, trace: str | None,
+                  reason: str | None = None) -> None:
+    """Final status; keeps a CANCELLED written by ``trunq cancel``."""
+    record = read_json(config_path(paths)) or {
+        "name": paths.uuid, "start_time": None, "run_type": "TASK", "fn_name": None,
+        "cmds": child_command(paths), "upstream_artifacts": [str(paths.todo)], "host": HOSTNAME,
+    }
+    if record.get("status") != CANCELLED:
+        record["status"] = COMPLETED if error is None else ERROR
+        record["status_reason"] = reason
+    record["end_time"] = _now()
+    record["downstream_artifacts"] = [str(result)]
+    record["error"] = None if error is None else f"{type(error).__name__}: {error}"
+    record["traceback"] = trace
+    write_json(config_path(paths), record)
