@@ -1,78 +1,78 @@
-"""Overhead of recording step runs: ``python bench/runs_overhead.py [--steps N]``.
+"""Overhead of recording every step execution as a Run, on the real engine.
 
-Runs N trivial steps (a few attribute reads, like the core benchmark's steps) bare and
-inside ``record_step``, and prints the per-step cost and the overhead at 5,000 steps/s.
+    python bench/runs_overhead.py                     # 10,000-step layered DAG, 3 repeats
+    python bench/runs_overhead.py --steps 2000 --repeats 1
+
+Builds the core benchmark's layered DAG (``bench/workloads.py``) with ``trunq.build(...,
+workers=1)`` in a fresh process per case, with ``TRUNQ_RECORD_STEPS=0`` and ``=1``. The step
+outputs and the runs root share one folder: a temp dir on the normal disk (``/tmp``) and one
+on ``/dev/shm``. Prints steps/s (best of the repeats) and the overhead of recording, as Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
-import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class _Target:
-    def __init__(self, path: str) -> None:
-        self.path = path
+def run_case(steps: int, base: str, record: bool) -> dict:
+    """One build in a fresh interpreter (``bench/run_case.py``); returns its JSON line."""
+    case_dir = tempfile.mkdtemp(prefix="case-", dir=base)
+    env = dict(os.environ, TRUNQ_RECORD_STEPS="1" if record else "0", TRUNQ_RUNS_DIR=os.path.join(case_dir, "runs"))
+    try:
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "run_case.py"), "trunq", "layered", str(steps), "1",
+                               case_dir], capture_output=True, text=True, env=env, cwd=case_dir, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"benchmark case failed: {proc.stderr.strip().splitlines()[-1:]}")
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["recorded"] = _recorded_runs(os.path.join(case_dir, "runs"))
+        return result
+    finally:
+        shutil.rmtree(case_dir, ignore_errors=True)
 
 
-class TrivialStep:
-    step_family = "TrivialStep"
-
-    def __init__(self, index: int) -> None:
-        self.step_id = f"TrivialStep_{index}_abcdef0123"
-        self._params = {"index": str(index)}
-
-    def input(self) -> list[_Target]:
-        return [_Target("/data/in_a.txt"), _Target("/data/in_b.txt")]
-
-    def output(self) -> _Target:
-        return _Target(f"/data/out_{self.step_id}.txt")
-
-    def to_str_params(self) -> dict[str, str]:
-        return self._params
-
-    def run(self) -> None:
-        return None
+def _recorded_runs(root: str) -> int:
+    """Run folders plus journal lines: what the readers will list."""
+    if not os.path.isdir(root):
+        return 0
+    count = sum(1 for entry in os.scandir(root) if entry.is_dir() and not entry.name.startswith("."))
+    journal = os.path.join(root, ".journal")
+    for entry in os.scandir(journal) if os.path.isdir(journal) else []:
+        with open(entry.path, "rb") as handle:
+            count += sum(1 for _ in handle)
+    return count
 
 
-def _bare(steps: list[TrivialStep]) -> float:
-    started = time.perf_counter()
-    for step in steps:
-        step.run()
-    return time.perf_counter() - started
-
-
-def _recorded(steps: list[TrivialStep]) -> tuple[float, float]:
-    from trunq.runs.steps import flush_step_records, record_step
-
-    started = time.perf_counter()
-    for step in steps:
-        with record_step(step):
-            step.run()
-    caller = time.perf_counter() - started
-    flush_step_records(timeout=600)
-    return caller, time.perf_counter() - started
+def best_rate(steps: int, base: str, record: bool, repeats: int) -> tuple[float, int]:
+    results = [run_case(steps, base, record) for _ in range(repeats)]
+    return max(r["steps_per_s"] for r in results), results[-1]["recorded"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dirs", default="/tmp,/dev/shm", help="comma-separated parent folders to test")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as root:
-        os.environ["TRUNQ_RUNS_DIR"] = root
-        steps = [TrivialStep(index) for index in range(options.steps)]
-        bare = _bare(steps)
-        caller, drained = _recorded(steps)
-        written = len(os.listdir(root))
-    per_step_us = (caller - bare) / options.steps * 1e6
-    budget_us = 1e6 / 5000
-    print(f"steps: {options.steps}, run folders written: {written}")
-    print(f"bare loop:            {bare / options.steps * 1e6:8.2f} us/step")
-    print(f"recorded (caller):    {caller / options.steps * 1e6:8.2f} us/step "
-          f"-> +{per_step_us:.2f} us = {per_step_us / budget_us * 100:.1f}% of a 200 us (5,000 steps/s) step")
-    print(f"recorded (+ drained): {drained / options.steps * 1e6:8.2f} us/step (background writer finished)")
+    print(f"layered DAG, {options.steps} steps, workers=1, best of {options.repeats}\n")
+    print("| disk | recording off (steps/s) | recording on (steps/s) | overhead | runs recorded |")
+    print("|---|---:|---:|---:|---:|")
+    for parent in [d for d in options.dirs.split(",") if d and os.path.isdir(d)]:
+        base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
+        try:
+            off, _ = best_rate(options.steps, base, False, options.repeats)
+            on, recorded = best_rate(options.steps, base, True, options.repeats)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        overhead = (off / on - 1) * 100
+        print(f"| {parent} | {off:,.0f} | {on:,.0f} | {overhead:.1f}% | {recorded:,} |", flush=True)
 
 
 if __name__ == "__main__":

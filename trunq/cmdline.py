@@ -152,6 +152,10 @@ def find_family(family: str) -> type:
     try:
         return registry.get_step_cls(family)
     except registry.UnknownStepError:
+        if family.startswith("Range"):  # the range tools load only when named
+            importlib.import_module("trunq.tools.range")
+            if family in registry.families():
+                return registry.get_step_cls(family)
         if "." in family:  # ``package.module.Family``
             module, _, name = family.rpartition(".")
             try:
@@ -248,6 +252,8 @@ def run_build(args: list[str]) -> int:
             return 0
         step = request.make_step()
         request.env.setdefault("no_lock", False)
+        if "local_scheduler" not in request.env:  # the command line defaults to the cluster
+            request.env["local_scheduler"] = get_config().getboolean("core", "local_scheduler", False)
         result = schedule_and_run([step], None, request.env)
     except Exception as exc:
         if debug:

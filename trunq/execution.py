@@ -57,7 +57,7 @@ class StoreReporter:
         self.step_id = step_id
         self.holder = holder
         self.on_decrease = on_decrease
-        self._inbox: queue.Queue[SchedulerMessage] = queue.Queue()
+        self._inbox: queue.Queue[SchedulerMessage] | None = None  # made on first use: most steps never look
 
     def status_message(self, step: Step, message: str) -> None:
         self.store.update(self.step_id, status_message=message)
@@ -76,6 +76,8 @@ class StoreReporter:
 
     def messages(self, step: Step) -> queue.Queue[SchedulerMessage]:
         """The step's inbox, topped up from the store each time the step looks at it."""
+        if self._inbox is None:
+            self._inbox = queue.Queue()
         if step.accepts_messages:
             for message_id, content in self.store.take_messages(self.step_id):
                 self._inbox.put(SchedulerMessage(message_id, content, self._respond))

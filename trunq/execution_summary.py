@@ -193,7 +193,7 @@ def exit_code(result: TrunqRunResult) -> int:
     codes = [0]
     if categories.get("failed"):
         codes.append(code("task_failed"))
-    if categories.get("scheduling_error") or not result.scheduling_succeeded:
+    if categories.get("scheduling_error"):
         codes.append(code("scheduling_error"))
     if categories.get("still_pending_ext"):
         codes.append(code("missing_data"))

@@ -16,7 +16,7 @@ class BuildLock:
 
     @classmethod
     def for_steps(cls, steps: list[Any], config: Any) -> BuildLock:
-        directory = config.get("core", "lock_pid_dir") or os.path.join(tempfile.gettempdir(), "trunq")
+        directory = config.get("core", "lock_pid_dir") or os.path.join(tempfile.gettempdir(), "trunq-locks")
         os.makedirs(directory, exist_ok=True)
         digest = hashlib.md5("\n".join(sorted(s.step_id for s in steps)).encode()).hexdigest()
         return cls(os.path.join(directory, f"{digest}.pid"))

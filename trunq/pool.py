@@ -90,7 +90,9 @@ class _Worker:
         self.process.start()
         child_end.close()
         self.job: int | None = None
+        self.broken = False
         self.deadline: float | None = None
+        self.timeout = 0.0
         self.step: Any = None
 
     def stop(self, kill: bool = False) -> None:
@@ -130,6 +132,7 @@ class ProcessPool:
         self._ensure_started()
         worker = next(w for w in self._workers if w.job is None)
         worker.job, worker.step = job_id, step
+        worker.timeout = timeout or 0.0
         worker.deadline = time.monotonic() + timeout if timeout else None
         worker.conn.send((job_id, registry.class_key(type(step)), step.to_str_params()))
 
@@ -144,12 +147,13 @@ class ProcessPool:
         for worker in busy:
             if worker.conn in ready:
                 finished.extend(self._drain(worker))
-            if worker.job is not None and worker.process.sentinel in ready and not worker.conn.poll():
+            if worker.job is not None and (worker.process.sentinel in ready or worker.broken):
+                worker.process.join(timeout=1)
                 finished.append(self._replace(worker, f"worker process died: {describe_exit(worker.process.exitcode)}"))
         now = time.monotonic()
         for worker in busy:
             if worker.job is not None and worker.deadline is not None and now >= worker.deadline:
-                message = f"timed out after {worker.deadline - now + (now - worker.deadline):.0f}s (worker_timeout)"
+                message = f"timed out after {worker.timeout:g}s (worker_timeout)"
                 if self.on_timeout is not None:
                     self.on_timeout(worker.step, message)
                 finished.append(self._replace(worker, message, kill=True))
@@ -168,7 +172,8 @@ class ProcessPool:
         while worker.job is not None and worker.conn.poll():
             try:
                 message = worker.conn.recv()
-            except (EOFError, OSError):
+            except (EOFError, OSError):  # the process is gone; poll() replaces it
+                worker.broken = True
                 break
             if message[0] == "report":
                 self.on_report(message[1], message[2], message[3])

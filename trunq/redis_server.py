@@ -128,7 +128,8 @@ def server_command(port: int, bind: str, data_dir: Path | None) -> None:
     if _answers_ping(host, port):
         raise ServerError(f"something already answers on {host}:{port}; choose another --port")
     process = _start(binary, port, bind, workdir.resolve(), persist)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGINT may arrive ignored (background job)
+        signal.signal(stop_signal, _raise_interrupt)
     try:
         _wait_until_ready(process, host, port, workdir / "redis.log")
         _announce(binary, process.pid, host, port, workdir, persist)

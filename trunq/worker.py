@@ -199,6 +199,7 @@ class Worker:
             self.progress.done(len(job.members))
             return
         self.progress.failed(len(job.members))
+        logger.error("%r failed: %s", job.step, outcome.expl)
         for member in job.members:
             self._after_failure(member, outcome.expl)
 

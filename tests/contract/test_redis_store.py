@@ -105,6 +105,18 @@ def test_store_keeps_working_after_redis_restarts(redis_server, redis_url):
         store.close()
 
 
+def test_losing_redis_raises_store_unavailable(redis_server, redis_url):
+    store = RedisStateStore(redis_url)
+    try:
+        store.register([StepRecord("S()", "S")])
+        redis_server.stop()
+        with pytest.raises(StoreUnavailable, match=f"cannot reach Redis at {redis_url}"):
+            store.get("S()")
+    finally:
+        store.close()
+        redis_server.start()
+
+
 def test_step_list_pages_stay_fast_with_many_steps(store):
     records = [StepRecord(f"F{i % 10}(i={i})", f"F{i % 10}") for i in range(20_000)]
     store.register(records)

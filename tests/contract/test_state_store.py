@@ -270,6 +270,12 @@ def test_events_are_ordered_and_readable_from_any_id(store):
     assert store.last_event_id() == ids[-1]
 
 
+def test_event_data_round_trips_unchanged(store):
+    data = {"empty": [], "nested": {"list": [1, "two", None], "flag": True}, "big": 2**53, "text": "a/b"}
+    event_id = store.publish("custom", "s", data)
+    assert [(e.id, e.data) for e in store.read_events("0")] == [(event_id, data)]
+
+
 def test_dollar_means_only_new_events(store):
     store.publish("old", "s", {})
     assert store.read_events("$") == []
@@ -338,8 +344,10 @@ def test_heartbeats_expire(store, clock):
     assert abs(workers["w1"]["last_heartbeat"] - store.now()) < 5
     clock.advance(PAST_TTL)
     assert [w["id"] for w in store.live_workers()] == ["w2"]
-    store.heartbeat("w1", {"host": "a"}, LONG_MS)
-    assert {w["id"] for w in store.live_workers()} == {"w1", "w2"}
+    store.heartbeat("w1", {"host": "a", "queues": [], "slots": 4}, LONG_MS)
+    workers = {w["id"]: w for w in store.live_workers()}
+    assert set(workers) == {"w1", "w2"}
+    assert (workers["w1"]["queues"], workers["w1"]["slots"]) == ([], 4)
 
 
 # ---- messages --------------------------------------------------------------------------

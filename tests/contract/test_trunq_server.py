@@ -77,7 +77,7 @@ def started():
         server.kill_everything(pids)
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_server_prints_its_url_serves_and_stops_redis_on_a_signal(started, stop_signal):
     port = free_port()
     server, pids = started("--port", str(port))

@@ -40,7 +40,7 @@ def test_kill_9_of_a_running_function_leaves_an_unfinished_run_with_partial_logs
     assert record.status_reason == "killed by signal 9"
     assert "tick 0\ntick 1\ntick 2\n" in record.stdout()
     assert not (record.path / "result.pkl").exists()
-    assert not (record.path / ".lock").exists()
+    _wait_until(lambda: not (record.path / ".lock").exists(), what="lock release")
 
 
 def test_running_run_whose_owner_died_reads_as_lost(runs_dir):
@@ -93,7 +93,7 @@ def test_config_always_parses_while_being_rewritten(tmp_path):
 def test_cancel_kills_the_whole_process_group(local, tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     started = runs.function(runs_helpers.parent_of_sleeper).to(local).run(str(pid_file), run_name="tree")
-    _wait_until(pid_file.exists, what="grandchild")
+    _wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), what="grandchild")
     grandchild = int(pid_file.read_text())
     pgid = started.refresh().pgid
     assert os.getpgid(grandchild) == pgid

@@ -24,10 +24,11 @@ from trunq.runs.record import (
     list_runs,
     load_run,
     run,
+    runs_of_step,
 )
 
 __all__ = [
     "Cluster", "Function", "LocalCluster", "Run", "RunError", "RunFailed", "RunInProgress",
     "RunNotFinished", "RunNotFound", "RunStatus", "RunType", "cancel_run", "cluster", "current_run",
-    "function", "list_runs", "load_run", "note_artifact", "run", "runs_root",
+    "function", "list_runs", "load_run", "note_artifact", "run", "runs_of_step", "runs_root",
 ]

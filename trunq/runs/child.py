@@ -31,9 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     from trunq.runs.control import cancel_requested, mark_cancelled
     from trunq.runs.record import Run, RunStatus, RunType
 
+    run = Run(path=folder)
+    if options.token and run.extras.get("launch_id") not in (None, options.token):
+        return 1  # the folder already belongs to a newer execution
     if options.token:
         locks.adopt(folder, options.token)
-    run = Run(path=folder)
     run.status, run.start_time, run.host = RunStatus.RUNNING, _fs.utc_now(), _fs.HOST
     run.error = run.traceback = run.status_reason = None
     run.pid, run.pgid, run.pid_start = os.getpid(), os.getpgid(0), _fs.own_start_ticks()

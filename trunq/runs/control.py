@@ -36,7 +36,9 @@ def cancel_run(run: Run, grace: float = 1.0) -> bool:
     if pgid and run.host in (None, _fs.HOST) and pgid != os.getpgid(0):
         _kill_group(int(pgid), grace)
     mark_cancelled(run.path)  # again: a starting child may have written RUNNING meanwhile
-    locks.lock_path(run.path).unlink(missing_ok=True)
+    holder = locks.read(run.path)
+    if holder is not None and locks.is_stale(run.path, holder):
+        locks.break_stale(run.path, holder)  # a live holder (a starting child) releases it itself
     return True
 
 

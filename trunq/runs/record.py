@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from trunq.runs import _fs
+from trunq.runs import _fs, journal
 from trunq.runs.capture import ActiveRun, Capture
 
 
@@ -356,28 +356,77 @@ def run(name: str | None = None, path: str | os.PathLike[str] | None = None, **k
 
 
 def load_run(name_or_path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Run:
-    """An existing run by name (under the runs root) or by folder path; RunNotFound otherwise."""
+    """An existing run by name (a folder or a journal line under the runs root) or by folder path.
+
+    Raises RunNotFound otherwise.
+    """
     candidate = Path(name_or_path).expanduser()
     base = Path(root) if root is not None else _fs.runs_root()
     for folder in (base / _fs.safe_name(str(name_or_path)), candidate):
         if (folder / Run.RUN_CONFIG_FILE).is_file():
             return Run(path=folder)
+    record = journal.find_record(base, str(name_or_path))
+    if record is not None:
+        return run_from_record(record, base)
     raise RunNotFound(f"no run named {str(name_or_path)!r} under {base}")
 
 
+def run_from_record(record: dict[str, Any], root: Path) -> Run:
+    """A Run for a journal line; its folder does not exist, so its logs read as empty."""
+    fields = {key: value for key, value in record.items() if key not in ("name", "fn_name", "cmds", "run_type")}
+    return Run(name=record["name"], fn_name=record.get("fn_name"), cmds=record.get("cmds"),
+               run_type=record.get("run_type"), path=root / _fs.safe_name(record["name"]), **fields)
+
+
 def iter_runs(root: str | os.PathLike[str] | None = None) -> Iterator[Run]:
-    """Every readable run under the root (a folder with a config that parses)."""
+    """Every readable run under the root: folders with a config that parses, then journal lines."""
     base = Path(root) if root is not None else _fs.runs_root()
     try:
         entries = list(os.scandir(base))
     except FileNotFoundError:
         return
+    folder_names = set()
     for entry in entries:
         if entry.is_dir() and os.path.exists(os.path.join(entry.path, Run.RUN_CONFIG_FILE)):
+            folder_names.add(entry.name)
             try:
                 yield Run(path=entry.path)
             except (OSError, ValueError):
                 continue  # unreadable record: skip it rather than hide every other run
+    for record in journal.iter_records(base):
+        if _fs.safe_name(record["name"]) not in folder_names:
+            try:
+                yield run_from_record(record, base)
+            except (OSError, ValueError, KeyError):
+                continue
+
+
+def runs_of_step(step_id: str, limit: int | None = 20, root: str | os.PathLike[str] | None = None) -> list[Run]:
+    """Runs of one step (by step id), newest first.
+
+    Step runs are named ``<step id>@<start time>``: a prefix scan of the root's folder names
+    plus one substring search per journal file, parsing only the matching lines.
+    """
+    base = Path(root) if root is not None else _fs.runs_root()
+    prefix = _fs.safe_name(step_id) + "@"
+    found: dict[str, Run] = {}
+    try:
+        names = [entry.name for entry in os.scandir(base) if entry.name.startswith(prefix) and entry.is_dir()]
+    except FileNotFoundError:
+        return []
+    for name in names:
+        if (base / name / Run.RUN_CONFIG_FILE).is_file():
+            try:
+                found[name] = Run(path=base / name)
+            except (OSError, ValueError):
+                continue
+    for record in journal.records_with_name_prefix(base, prefix):
+        name = _fs.safe_name(record["name"])
+        if name not in found:
+            found[name] = run_from_record(record, base)
+    selected = [r for r in found.values() if (r.step or {}).get("step_id", step_id) == step_id]
+    selected.sort(key=lambda r: r.start_time.timestamp() if r.start_time else 0.0, reverse=True)
+    return selected if limit is None else selected[:limit]
 
 
 def list_runs(status: RunStatus | str | None = None, run_type: RunType | str | None = None,

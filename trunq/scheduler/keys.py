@@ -25,7 +25,7 @@ key (after the prefix)           type    content
 ``:held:<holder>``               HASH    resource -> units the holder has (its release list)
 ``:failures:<step_id>``          ZSET    one member per failure -> time (ms)
 ``:disabled``                    ZSET    step_id -> disabled until (ms)
-``:worker:<worker_id>``          STRING  JSON worker info, expires with ``SET PX``
+``:worker:<worker_id>``          HASH    info (JSON), last_heartbeat; expires (``PEXPIRE``)
 ``:workers``                     SET     worker ids (ids whose key expired are dropped on read)
 ``:inbox:<step_id>``             LIST    JSON ``[message_id, content]`` waiting for the step
 ``:responses:<step_id>``         HASH    message_id -> response

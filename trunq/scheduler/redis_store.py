@@ -10,11 +10,12 @@ This module and ``keys.py`` are the only places in trunq that know about Redis.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
@@ -86,6 +87,22 @@ def _short_reason(exc: Exception) -> str:
     return str(exc).strip().rstrip(".").rsplit(". ", 1)[-1] or type(exc).__name__
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reports_outage(method: _Method) -> _Method:
+    """Turn a lost connection into ``StoreUnavailable`` (callers need not know redis-py)."""
+
+    @functools.wraps(method)
+    def wrapper(self: RedisStateStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"cannot reach Redis at {self.url} ({_short_reason(exc)})") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
 class RedisStateStore:
     """Implements ``StateStore`` over one Redis database.
 
@@ -111,9 +128,11 @@ class RedisStateStore:
         header = [now_arg, self._keys.prefix, EVENTS_MAXLEN]
         return script(keys=[self._keys.events], args=[*header, *args])
 
+    @_reports_outage
     def ping(self) -> bool:
         return bool(self._redis.ping())
 
+    @_reports_outage
     def now(self) -> float:
         if self._clock is not None:
             return self._clock()
@@ -124,26 +143,31 @@ class RedisStateStore:
         self._redis.close()
 
     # ---- step records ------------------------------------------------------------------
+    @_reports_outage
     def register(self, records: Sequence[StepRecord]) -> None:
         for start in range(0, len(records), REGISTER_CHUNK):
             chunk = records[start:start + REGISTER_CHUNK]
             payload = [{"step_id": r.step_id, "fields": encode_record(r)} for r in chunk]
             self._run("register", json.dumps(payload))
 
+    @_reports_outage
     def get(self, step_id: str) -> StepRecord | None:
         fields = self._redis.hgetall(self._keys.step(step_id))
         return decode_record(fields) if fields else None
 
+    @_reports_outage
     def get_many(self, step_ids: Sequence[str]) -> list[StepRecord | None]:
         pipe = self._redis.pipeline(transaction=False)
         for step_id in step_ids:
             pipe.hgetall(self._keys.step(step_id))
         return [decode_record(fields) if fields else None for fields in pipe.execute()]
 
+    @_reports_outage
     def update(self, step_id: str, **fields: Any) -> None:
         encoded = {name: encode_value(name, value) for name, value in fields.items()}
         self._run("update", step_id, json.dumps(encoded))
 
+    @_reports_outage
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
                    offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
         index = self._keys.index(status, family)
@@ -159,30 +183,37 @@ class RedisStateStore:
             ids = pages[0] if pages else []
         return total, [record for record in self.get_many(ids) if record is not None]
 
+    @_reports_outage
     def status_counts(self, family: str | None = None) -> dict[str, int]:
         counts = self._redis.hgetall(self._keys.status_counts(family))
         return {status: int(n) for status, n in counts.items() if int(n) > 0}
 
+    @_reports_outage
     def family_counts(self) -> dict[str, int]:
         counts = self._redis.hgetall(self._keys.family_counts)
         return {family: int(n) for family, n in counts.items() if int(n) > 0}
 
     # ---- leases ------------------------------------------------------------------------
+    @_reports_outage
     def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
         token = self._run("acquire", step_id, owner, int(ttl_ms), status)
         return token or None
 
+    @_reports_outage
     def start(self, step_id: str, token: str, worker: str) -> bool:
         return self._run("start", step_id, token, worker) == 1
 
+    @_reports_outage
     def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
         return self._run("renew", step_id, token, int(ttl_ms)) == 1
 
+    @_reports_outage
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
         if not step_ids:
             return []
         return list(self._redis.mget([self._keys.lease(step_id) for step_id in step_ids]))
 
+    @_reports_outage
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
         pairs = [[step_id, token] for step_id, token in items]
@@ -190,23 +221,29 @@ class RedisStateStore:
         return [flag == 1 for flag in results]
 
     # ---- counted resources -------------------------------------------------------------
+    @_reports_outage
     def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
         reply = self._run("acquire_resources", holder, int(ttl_ms), json.dumps(wants or {}), json.dumps(limits or {}))
         return reply == 1
 
+    @_reports_outage
     def renew_resources(self, holder: str, ttl_ms: int) -> None:
         self._run("renew_resources", holder, int(ttl_ms))
 
+    @_reports_outage
     def release_resources(self, holder: str, amounts: dict[str, int] | None = None) -> None:
         self._run("release_resources", holder, json.dumps(amounts))
 
+    @_reports_outage
     def resource_usage(self) -> dict[str, dict[str, int]]:
         return json.loads(self._run("resource_usage"))
 
     # ---- events ------------------------------------------------------------------------
+    @_reports_outage
     def publish(self, kind: str, step_id: str, data: dict[str, Any]) -> str:
         return self._run("publish", kind, step_id, json.dumps(data))
 
+    @_reports_outage
     def read_events(self, after: str, count: int = 1000, block_ms: int = 0) -> list[Event]:
         stream_id = "0-0" if after in ("0", "") else after
         block = int(block_ms) if block_ms > 0 else None
@@ -216,43 +253,54 @@ class RedisStateStore:
         _stream, entries = reply[0]
         return [Event(event_id, f["kind"], f["step"], json.loads(f["data"])) for event_id, f in entries]
 
+    @_reports_outage
     def last_event_id(self) -> str:
         newest = self._redis.xrevrange(self._keys.events, count=1)
         return newest[0][0] if newest else "0-0"
 
     # ---- failures and disabling --------------------------------------------------------
+    @_reports_outage
     def record_failure(self, step_id: str, window_s: float) -> int:
         return int(self._run("record_failure", step_id, int(window_s * 1000)))
 
+    @_reports_outage
     def disable(self, step_id: str, seconds: float) -> None:
         self._run("disable", step_id, int(seconds * 1000))
 
+    @_reports_outage
     def disabled(self, step_ids: Sequence[str]) -> list[bool]:
         if not step_ids:
             return []
         return [flag == 1 for flag in self._run("disabled", json.dumps(list(step_ids)))]
 
+    @_reports_outage
     def re_enable(self, step_id: str) -> None:
         self._run("re_enable", step_id)
 
     # ---- workers -----------------------------------------------------------------------
+    @_reports_outage
     def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:
         self._run("heartbeat", worker_id, json.dumps(info or {}, default=str), int(ttl_ms))
 
+    @_reports_outage
     def live_workers(self) -> list[dict[str, Any]]:
         worker_ids = sorted(self._redis.smembers(self._keys.workers))
-        if not worker_ids:
-            return []
-        infos = self._redis.mget([self._keys.worker(worker_id) for worker_id in worker_ids])
-        gone = [worker_id for worker_id, info in zip(worker_ids, infos) if info is None]
+        pipe = self._redis.pipeline(transaction=False)
+        for worker_id in worker_ids:
+            pipe.hgetall(self._keys.worker(worker_id))
+        beats = pipe.execute() if worker_ids else []
+        gone = [worker_id for worker_id, beat in zip(worker_ids, beats) if not beat]
         if gone:
             self._redis.srem(self._keys.workers, *gone)
-        return [json.loads(info) for info in infos if info is not None]
+        return [{**json.loads(beat["info"]), "id": worker_id, "last_heartbeat": float(beat["last_heartbeat"])}
+                for worker_id, beat in zip(worker_ids, beats) if beat]
 
     # ---- messages ----------------------------------------------------------------------
+    @_reports_outage
     def send_message(self, step_id: str, content: str) -> str:
         return str(self._run("send_message", step_id, content))
 
+    @_reports_outage
     def take_messages(self, step_id: str) -> list[tuple[str, str]]:
         pipe = self._redis.pipeline(transaction=True)
         pipe.lrange(self._keys.inbox(step_id), 0, -1)
@@ -260,9 +308,11 @@ class RedisStateStore:
         queued, _ = pipe.execute()
         return [tuple(json.loads(item)) for item in queued]
 
+    @_reports_outage
     def respond(self, step_id: str, message_id: str, response: str) -> None:
         self._run("respond", step_id, message_id, response)
 
+    @_reports_outage
     def response(self, step_id: str, message_id: str) -> str | None:
         return self._redis.hget(self._keys.responses(step_id), message_id)
 
@@ -275,7 +325,7 @@ def connect(url: str, *, namespace: str = "trunq") -> RedisStateStore:
         raise StoreUnavailable(f"invalid Redis URL {url!r} ({exc})") from None
     try:
         store.ping()
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+    except StoreUnavailable as exc:
         store.close()
-        raise StoreUnavailable(f"cannot reach Redis at {url} ({_short_reason(exc)})") from None
+        raise StoreUnavailable(str(exc)) from None
     return store

@@ -84,8 +84,9 @@ class LocalBackend(TaskBackend):
 
     name = "local"
 
-    def __init__(self, stderr=None) -> None:
-        self._stderr = stderr
+    def __init__(self, log_path: str | os.PathLike[str] | None = None) -> None:
+        # Runner-level messages (not task output, which has its own files) go to the logfile if any.
+        self._stderr = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
         self._runners: list[_Runner] = []
         self._session: str | None = None
         self._selector = selectors.DefaultSelector()
@@ -182,6 +183,8 @@ class LocalBackend(TaskBackend):
                 _FINISHING.append(runner.process)  # reaped later, see _reap_finished
         self._runners.clear()
         self._selector.close()
+        if self._stderr is not None:
+            self._stderr.close()
         _reap_finished()
 
 

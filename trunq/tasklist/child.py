@@ -87,6 +87,7 @@ def run_task_file(
     """
     start = time.perf_counter()
     uuid = Path(infile).name.removesuffix(".pkl")
+    run_record = None
     try:
         if sessionfile:
             dill.load_session(str(sessionfile))
@@ -97,14 +98,15 @@ def run_task_file(
         error: BaseException | None = TaskFileCorrupt(f"cannot load {infile}: {load_error!r}")
     else:
         if run_paths is not None:
-            records.mark_running(run_paths, records.describe(task))
+            run_record = records.mark_running(run_paths, records.describe(task))
         value, error, trace = execute(task)
     data = record_outcome(task, value, error, trace, time.perf_counter() - start)
     failed = task.errorvalue is not None
     target = Path(fail_outfile) if failed and fail_outfile else Path(outfile)
     if run_paths is not None:
         # Written before the result: a published result always has a finished record.
-        records.mark_finished(run_paths, target, task.errorvalue, task.traceback)
+        # A cancelled task is killed before it gets here, so our copy of the record is current.
+        records.mark_finished(run_paths, target, task.errorvalue, task.traceback, record=run_record)
     atomic_write(target, data)
     if failed and do_print:
         print(f"Error in {uuid}: {task.errorvalue!r}\n{task.traceback or ''}", file=sys.stderr, flush=True)

@@ -52,16 +52,18 @@ def output_paths(paths: TaskPaths) -> tuple[Path, Path]:
     return paths.run_dir / f"{paths.uuid}.out", paths.run_dir / f"{paths.uuid}.err"
 
 
-def mark_running(paths: TaskPaths, fn_name: str) -> None:
-    """Called by the task process itself, once its task loaded."""
+def mark_running(paths: TaskPaths, fn_name: str) -> dict:
+    """Called by the task process itself, once its task loaded; returns the record written."""
     me = process_identity()
-    write_json(config_path(paths), {
+    record = {
         "name": paths.uuid, "status": RUNNING, "start_time": _now(), "end_time": None,
         "run_type": "TASK", "fn_name": fn_name, "cmds": child_command(paths),
         "upstream_artifacts": [str(paths.todo)], "downstream_artifacts": [],
         "pid": me["pid"], "pgid": me["pid"], "pid_start": me["start"], "host": HOSTNAME,
         "error": None, "traceback": None, "status_reason": None,
-    })
+    }
+    write_json(config_path(paths), record)
+    return record
 
 
 def read_status(paths: TaskPaths) -> str | None:
@@ -70,9 +72,13 @@ def read_status(paths: TaskPaths) -> str | None:
 
 
 def mark_finished(paths: TaskPaths, result: Path, error: BaseException | None, trace: str | None,
-                  reason: str | None = None) -> None:
-    """Final status; keeps a CANCELLED written by ``trunq cancel``."""
-    record = read_json(config_path(paths)) or {
+                  reason: str | None = None, record: dict | None = None) -> None:
+    """Final status; keeps a CANCELLED written by ``trunq cancel``.
+
+    ``record`` is the caller's copy of the RUNNING record (saves a read); without it, or when
+    someone else may have changed the file, the record is read from disk.
+    """
+    record = record or read_json(config_path(paths)) or {
         "name": paths.uuid, "start_time": None, "run_type": "TASK", "fn_name": None,
         "cmds": child_command(paths), "upstream_artifacts": [str(paths.todo)], "host": HOSTNAME,
     }

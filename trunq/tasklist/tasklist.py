@@ -96,7 +96,7 @@ class TaskList:
             return backend
         options = {}
         if backend == "local" and self.logfile is not None:
-            options["stderr"] = open(self.logfile, "ab")  # noqa: SIM115 - handed to the runners
+            options["log_path"] = self.logfile
         return load_backend(backend, **options)
 
     def dump_session(self) -> str:

@@ -18,10 +18,12 @@ local function arg(i) return ARGV[3 + i] end
 -- key("step", id) -> "{trunq}:step:<id>"; mirrors trunq/scheduler/keys.py
 local function key(...) return PREFIX .. ":" .. table.concat({...}, ":") end
 
-local function emit(kind, step_id, data)
+-- data_json is passed through untouched (cjson would turn an empty list into {}).
+local function emit_json(kind, step_id, data_json)
   return redis.call("XADD", key("events"), "MAXLEN", "~", EVENTS_MAXLEN, "*",
-                    "kind", kind, "step", step_id, "data", cjson.encode(data))
+                    "kind", kind, "step", step_id, "data", data_json)
 end
+local function emit(kind, step_id, data) return emit_json(kind, step_id, cjson.encode(data)) end
 
 local function bump(hash, field, by)
   if redis.call("HINCRBY", hash, field, by) <= 0 then redis.call("HDEL", hash, field) end

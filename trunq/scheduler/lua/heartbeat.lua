@@ -1,7 +1,7 @@
--- heartbeat(worker_id, info_json, ttl_ms): the worker's key lives ttl_ms past its last beat.
-local id, info = arg(1), cjson.decode(arg(2))
-info.id = id
-info.last_heartbeat = NOW / 1000
-redis.call("SET", key("worker", id), cjson.encode(info), "PX", arg(3))
+-- heartbeat(worker_id, info_json, ttl_ms): the worker's hash lives ttl_ms past its last beat.
+local id = arg(1)
+local worker = key("worker", id)
+redis.call("HSET", worker, "info", arg(2), "last_heartbeat", NOW_S)
+redis.call("PEXPIRE", worker, arg(3))
 redis.call("SADD", key("workers"), id)
 return 1

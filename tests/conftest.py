@@ -1,0 +1,31 @@
+"""Isolation shared by every test: a fresh registry view, config and runs root."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _isolate_trunq(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from trunq import config, registry, resolver
+
+    if "TRUNQ_RUNS_DIR" not in os.environ:
+        monkeypatch.setenv("TRUNQ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+    registry.cli_overrides.clear()
+    registry.clear_instance_cache()
+    resolver.clear_completion_cache()
+    config.set_config(None)
+    yield
+    registry.cli_overrides.clear()
+    registry.clear_instance_cache()
+    resolver.clear_completion_cache()
+    config.set_config(None)

@@ -1,0 +1,5 @@
+"""Where ``celery -A trunq worker`` finds trunq's Celery app (``trunq.celery.app``)."""
+
+from trunq.tasks.app import app
+
+__all__ = ["app"]

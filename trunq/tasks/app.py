@@ -1,0 +1,142 @@
+"""The Celery app of trunq and its one generic task, ``trunq.execute_step``.
+
+``celery -A trunq worker`` finds ``app`` through ``trunq/celery.py``. Configuration:
+``trunq.tasks.settings`` (defaults), then the module named by ``$CELERY_CONFIG_MODULE``
+(default ``celeryconfig``) when importable. Workers publish heartbeats (with their
+concurrency) to the trunq store, which is how clients know a worker is alive and how
+many steps to keep in flight.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+from typing import Any
+
+from billiard.exceptions import WorkerLostError
+from celery import Celery, signals
+
+from trunq.tasks import runner
+
+logger = logging.getLogger("trunq.worker")
+
+TASK_NAME = "trunq.execute_step"
+HEARTBEAT_INTERVAL_S = 2.0
+HEARTBEAT_TTL_MS = 10_000
+# Pool processes killed by these signals crashed on their own (the step's fault): FAILED.
+# Any other death (SIGKILL from an operator or the OOM killer, SIGTERM) leaves the lease to
+# expire, and the step runs again.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
+
+
+def create_app() -> Celery:
+    """A Celery app with trunq's defaults, overridden by the user's config module."""
+    celery_app = Celery("trunq")
+    celery_app.config_from_object("trunq.tasks.settings")
+    overrides = _user_settings(os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig"))
+    if overrides:
+        celery_app.conf.update(overrides)
+    celery_app.task(name=TASK_NAME, ignore_result=True, acks_late=True)(execute_step)
+    return celery_app
+
+
+def _user_settings(module_name: str) -> dict[str, Any]:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name != module_name:  # the module exists but is broken: say so
+            raise
+        return {}
+    return {name: value for name, value in vars(module).items() if name.islower() and not name.startswith("_")}
+
+
+def execute_step(payload: dict[str, Any]) -> str:
+    """Run one step dispatched by a trunq client (see ``trunq.tasks.payload``)."""
+    return runner.run_payload(payload)
+
+
+app = create_app()
+
+
+@signals.worker_init.connect
+def _import_from_cwd(**_: Any) -> None:
+    """Step modules next to where the worker was started import, as with ``python -m``."""
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+# ---- worker heartbeats (main process of ``celery worker``) -------------------------------
+class _Heartbeat:
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.worker_id = ""
+        self.info: dict[str, Any] = {}
+
+    def run(self) -> None:
+        while True:
+            try:
+                runner.process_store().heartbeat(self.worker_id, self.info, HEARTBEAT_TTL_MS)
+            except Exception as exc:  # Redis away: keep trying, clients see no worker meanwhile
+                logger.warning("trunq: heartbeat failed: %s", exc)
+            if self.stop.wait(HEARTBEAT_INTERVAL_S):
+                return
+
+
+_heartbeat = _Heartbeat()
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    controller = getattr(sender, "controller", None)
+    hostname = getattr(sender, "hostname", None) or getattr(controller, "hostname", "celery")
+    concurrency = int(getattr(controller, "concurrency", 0) or app.conf.worker_concurrency or os.cpu_count() or 1)
+    _heartbeat.worker_id = f"{hostname}:{os.getpid()}"
+    _heartbeat.info = {"kind": "celery", "hostname": hostname, "pid": os.getpid(), "concurrency": concurrency}
+    threading.Thread(target=_heartbeat.run, name="trunq-heartbeat", daemon=True).start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    if not _heartbeat.worker_id:
+        return
+    _heartbeat.stop.set()
+    try:  # expire at once, so clients stop counting this worker's slots
+        runner.process_store().heartbeat(_heartbeat.worker_id, _heartbeat.info, 1)
+    except Exception:
+        pass
+
+
+# ---- a pool process that crashed mid-step (reported in the main process) ------------------
+@signals.task_failure.connect
+def _on_task_failure(sender: Any = None, exception: BaseException | None = None, args: Any = None,
+                     **_: Any) -> None:
+    if getattr(sender, "name", None) != TASK_NAME or not isinstance(exception, WorkerLostError) or not args:
+        return
+    crash = crash_signal(str(exception))
+    if crash is None:
+        return
+    try:
+        runner.crash_failure(args[0], f"the worker process running the step died: {crash}")
+    except Exception as exc:
+        logger.warning("trunq: could not record a crashed step: %s", exc)
+
+
+def crash_signal(worker_lost_message: str) -> str | None:
+    """'... signal 11 (SIGSEGV) ...' -> 'signal 11 (SIGSEGV)' when it is a crash signal."""
+    match = re.search(r"signal (\d+) \((\w+)\)", worker_lost_message)
+    if match is None or int(match.group(1)) not in CRASH_SIGNALS:
+        return None
+    return match.group(0)
+
+
+@signals.worker_process_shutdown.connect
+def _flush_runs(**_: Any) -> None:
+    from trunq.runs.steps import flush_step_records
+
+    flush_step_records(timeout=5)

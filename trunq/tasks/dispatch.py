@@ -1,0 +1,188 @@
+"""``CeleryExecutor``: the client side of distributed execution.
+
+The ``Worker`` loop hands it jobs whose leases it already holds. Each job becomes one
+``trunq.execute_step`` message (JSON, no result kept). The remote worker finishes the step
+in the store (fenced), which appends a ``status`` event to the store's stream; ``poll``
+follows that stream with its own cursor and turns the events of its jobs into Outcomes.
+
+Liveness: while a job waits in the queue its leases are renewed here; once a worker has
+started it, the worker renews them. A job whose lease vanished without a finish event lost
+its worker (``lost_jobs``) and is dispatched again with a new fencing token.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from kombu.exceptions import OperationalError
+
+from trunq.execution import Outcome
+from trunq.rpc import START_WORKER_HINT, NoWorkerAlive
+from trunq.scheduler.redis_store import StoreUnavailable
+from trunq.tasks.app import TASK_NAME, app
+from trunq.tasks.payload import PayloadError, make_payload, rebuild_step
+
+logger = logging.getLogger("trunq")
+
+WORKER_REFRESH_S = 1.0
+# Messages kept in flight per free worker slot: enough that a worker finds its next step
+# queued when it finishes one, few enough that priorities and other clients still count.
+IN_FLIGHT_PER_SLOT = 2
+NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
+FINAL_STATUSES = ("DONE", "FAILED", "PENDING", "DISABLED")
+
+
+class CeleryExecutor:
+    """Sends jobs to Celery workers and follows their completion in the store."""
+
+    finishes_in_store = True
+
+    def __init__(self, worker: Any, scheduler: Any) -> None:
+        self.worker = worker
+        self.store = scheduler.store
+        self.lease_ms = int(scheduler.lease_ms)
+        self._slots = self._live_slots()
+        if self._slots == 0:
+            raise NoWorkerAlive(f"no trunq worker is running: {START_WORKER_HINT}")
+        self._slots_checked = time.monotonic()
+        self._last_worker_seen = time.monotonic()
+        self._cursor = self.store.last_event_id()
+        self._clock_offset = self.store.now() - time.time()
+        self._jobs: dict[str, Any] = {}  # first member's step id -> job in flight
+        self._new_deps: dict[str, list[dict[str, Any]]] = {}
+        self._ready: list[tuple[Any, Outcome]] = []
+        self._outbox: list[Any] = []  # submitted, sent in one pipeline before the next wait
+        self._next_renewal = time.monotonic() + self.lease_ms / 3000
+        self._producer = app.producer_pool.acquire(block=True)
+        self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
+        self._task = app.tasks[TASK_NAME]
+
+    # ---- capacity ----------------------------------------------------------------------
+    def _live_slots(self) -> int:
+        workers = [info for info in self.store.live_workers() if info.get("kind") == "celery"]
+        return sum(max(1, int(info.get("concurrency") or 1)) for info in workers)
+
+    def free_slots(self) -> int:
+        now = time.monotonic()
+        if now - self._slots_checked >= WORKER_REFRESH_S:
+            self._slots_checked = now
+            self._slots = self._live_slots()
+            if self._slots:
+                self._last_worker_seen = now
+        return max(0, self._slots * IN_FLIGHT_PER_SLOT - len(self._jobs))
+
+    # ---- dispatch ----------------------------------------------------------------------
+    def submit(self, job: Any) -> None:
+        job.data["dispatched_at"] = time.time() + self._clock_offset
+        job.data["started"] = False
+        self._jobs[job.members[0].step_id] = job
+        self._outbox.append(job)
+
+    def _send(self) -> None:
+        """Publish the submitted jobs: one Redis pipeline for all of them."""
+        if not self._outbox:
+            return
+        jobs, self._outbox = self._outbox, []
+        try:
+            with self._producer.batch():
+                for job in jobs:
+                    # argsrepr: Celery would otherwise build a repr of the whole payload for its logs
+                    self._task.apply_async(args=[make_payload(job, self.lease_ms)], ignore_result=True,
+                                           producer=self._producer, argsrepr=job.members[0].step_id,
+                                           kwargsrepr="")
+        except self._broker_errors as exc:
+            raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
+                                   "written are kept, run the build again to continue") from exc
+
+    # ---- completion --------------------------------------------------------------------
+    def poll(self, timeout: float | None) -> list[tuple[Any, Outcome]]:
+        self._send()
+        if not self._ready and self._jobs:
+            block_ms = 1000 if timeout is None else int(timeout * 1000)
+            self._read(block_ms)
+        elif not self._jobs and timeout:
+            time.sleep(min(timeout, 0.2))
+        self._housekeeping()
+        ready, self._ready = self._ready, []
+        return ready
+
+    def _read(self, block_ms: int) -> None:
+        for event in self.store.read_events(self._cursor, count=1000, block_ms=block_ms):
+            self._cursor = event.id
+            if event.step_id not in self._jobs:
+                continue
+            if event.kind == "dynamic":
+                self._new_deps[event.step_id] = list(event.data.get("deps") or [])
+            elif event.kind == "resources":
+                job = self._jobs[event.step_id]
+                self.worker.core.decrease_resources(job.members[0], dict(event.data.get("amounts") or {}))
+            elif event.kind == "status" and event.data.get("status") in FINAL_STATUSES:
+                self._complete(event.step_id, event.data)
+
+    def _complete(self, step_id: str, data: dict[str, Any]) -> None:
+        job = self._jobs.pop(step_id)
+        status = str(data["status"])
+        expl = data.get("expl")
+        if status == "DISABLED":
+            status = "FAILED"
+        outcome = Outcome(status, expl)
+        if status == "PENDING":
+            try:
+                outcome.new_deps = [rebuild_step(ref) for ref in self._new_deps.pop(step_id, [])]
+            except PayloadError as exc:
+                outcome = Outcome("FAILED", f"cannot load a dynamic dependency: {exc}")
+        self._ready.append((job, outcome))
+
+    # ---- liveness ----------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if self._jobs and not self._slots and now - self._last_worker_seen > NO_WORKER_GRACE_S:
+            raise NoWorkerAlive(f"all trunq workers stopped while steps were waiting: {START_WORKER_HINT}")
+        if now < self._next_renewal or not self._jobs:
+            return
+        self._next_renewal = now + self.lease_ms / 3000
+        self._renew_waiting()
+
+    def _renew_waiting(self) -> None:
+        """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
+        waiting = [job for job in self._jobs.values() if not job.data.get("started")]
+        if not waiting:
+            return
+        records = self.store.get_many([job.members[0].step_id for job in waiting])
+        for job, record in zip(waiting, records):
+            started = record is not None and record.started is not None
+            if started and record.started >= job.data["dispatched_at"] - 0.05:
+                job.data["started"] = True
+                continue
+            for step_id, token in job.lease_items:
+                self.store.renew(step_id, token, self.lease_ms)
+            self.store.renew_resources(job.holder, self.lease_ms)
+
+    def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
+        """Jobs whose lease is gone although no finish event came: their worker died."""
+        if not in_flight:
+            return []
+        self._read(0)  # a finish may be in the stream already
+        candidates = [job for job in in_flight if job.members[0].step_id in self._jobs]
+        holders = self.store.holders([job.members[0].step_id for job in candidates])
+        lost = []
+        for job, holder in zip(candidates, holders):
+            if holder != job.tokens[0]:
+                self._read(0)  # the finish and the lease check may have crossed
+                if job.members[0].step_id in self._jobs:
+                    del self._jobs[job.members[0].step_id]
+                    self._new_deps.pop(job.members[0].step_id, None)
+                    logger.warning("trunq: %s lost its worker; dispatching it again", job.members[0].step_id)
+                    lost.append(job)
+        return lost
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._outbox.clear()  # the build is over: what was not sent is not needed
+            try:
+                self._producer.release()
+            except Exception:  # a broken connection: nothing left to give back
+                pass
+            self._producer = None

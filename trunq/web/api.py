@@ -1,0 +1,163 @@
+"""Read-only JSON API under ``/api/`` (documented in docs/web_api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from trunq.web import queries, runfiles
+from trunq.web.context import web_context
+from trunq.web.errors import ApiError, register_error_handlers
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+register_error_handlers(blueprint)
+EVENTS_PER_POLL = 500
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _text_arg(name: str) -> str | None:
+    value = request.args.get(name, "").strip()
+    return value or None
+
+
+def _step_id_arg() -> str:
+    step_id = request.args.get("id", "")
+    if not step_id:
+        raise ApiError(400, "the id query parameter (a step id) is required")
+    return step_id
+
+
+@blueprint.get("/config")
+def config() -> Any:
+    settings = web_context().settings
+    return jsonify(actions_enabled=settings.actions_enabled, poll_ms=settings.poll_ms,
+                   statuses=list(queries.STATUSES))
+
+
+@blueprint.get("/overview")
+def overview() -> Any:
+    return jsonify(queries.overview(web_context().store, _text_arg("family")))
+
+
+@blueprint.get("/steps")
+def steps() -> Any:
+    context = web_context()
+    status = _text_arg("status")
+    page = queries.step_page(
+        context.store, status=status.upper() if status else None, family=_text_arg("family"),
+        search=_text_arg("search"), offset=_int_arg("offset", 0, 0, 10**9),
+        limit=_int_arg("limit", 50, 1, context.settings.page_size_max))
+    return jsonify(page)
+
+
+@blueprint.get("/step")
+def step() -> Any:
+    context = web_context()
+    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_scan)
+    if detail is None:
+        raise ApiError(404, "no such step")
+    return jsonify(detail)
+
+
+@blueprint.get("/step/runs")
+def step_runs() -> Any:
+    context = web_context()
+    limit = _int_arg("limit", 20, 1, 200)
+    return jsonify(runs=runfiles.runs_of_step(context.runs_root, _step_id_arg(), limit))
+
+
+@blueprint.get("/runs/<name>")
+def run_detail(name: str) -> Any:
+    summary = _guarded_run(lambda root: runfiles.run_summary(root, name))
+    if summary is None:
+        raise ApiError(404, "no such run")
+    return jsonify(summary)
+
+
+@blueprint.get("/runs/<name>/<stream>")
+def run_log(name: str, stream: str) -> Any:
+    offset = _int_arg("offset", 0, 0, 2**62)
+    try:
+        return jsonify(_guarded_run(lambda root: runfiles.read_log(root, name, stream, offset)))
+    except FileNotFoundError:
+        raise ApiError(404, "no such run") from None
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _guarded_run(read: Any) -> Any:
+    try:
+        return read(web_context().runs_root)
+    except runfiles.OutsideRunsRoot:
+        raise ApiError(400, "not a run name") from None
+
+
+@blueprint.get("/graph")
+def graph() -> Any:
+    context = web_context()
+    collapse = {"auto": None, "yes": True, "no": False}.get(request.args.get("collapse", "auto"))
+    found = queries.dependency_graph(
+        context.store, _step_id_arg(), max_nodes=context.settings.graph_max_nodes,
+        collapse_above=context.settings.graph_collapse_above, collapse=collapse)
+    if found is None:
+        raise ApiError(404, "no such step")
+    return jsonify(found)
+
+
+@blueprint.get("/timeline")
+def timeline() -> Any:
+    context = web_context()
+    found = queries.timeline(context.store, _text_arg("root"), max_nodes=context.settings.graph_max_nodes)
+    if found is None:
+        raise ApiError(404, "no such step")
+    return jsonify(found)
+
+
+@blueprint.get("/workers")
+def workers() -> Any:
+    context = web_context()
+    return jsonify(queries.workers(context.store, context.settings.page_size_max))
+
+
+@blueprint.get("/resources")
+def resources() -> Any:
+    context = web_context()
+    return jsonify(queries.resources(context.store, context.settings.resource_limits))
+
+
+@blueprint.get("/events")
+def events() -> Any:
+    """Events after ``after`` (an id from a previous answer; ``$`` = only what comes next)."""
+    store = web_context().store
+    after = request.args.get("after", "$")
+    if after == "$":
+        return jsonify(events=[], last=store.last_event_id())
+    found = store.read_events(after, count=EVENTS_PER_POLL)
+    listed = [{"id": e.id, "kind": e.kind, "step_id": e.step_id, "data": e.data} for e in found]
+    return jsonify(events=listed, last=found[-1].id if found else after)
+
+
+@blueprint.get("/history")
+def history_families() -> Any:
+    return jsonify(families=web_context().history.families())
+
+
+@blueprint.get("/history/<family>")
+def history_family(family: str) -> Any:
+    history = web_context().history
+    limit = _int_arg("limit", 200, 1, 5000)
+    runs = [record.to_dict() for record in history.family_runs(family, limit=limit)]
+    return jsonify(family=family, stats=history.family_stats(family), runs=runs)

@@ -1,0 +1,184 @@
+"""Read-only views of the state store, shaped for the API. No Flask here.
+
+Every function reads a bounded amount: one page, one step's upstream graph (capped), or
+one bounded window of recent steps. Nothing scans all steps, so 100,000 registered steps
+cost the same per request as 100.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from trunq.scheduler.state import StateStore, StepRecord
+
+STATUSES = ("PENDING", "RUNNING", "BATCH_RUNNING", "DONE", "FAILED", "DISABLED", "UNKNOWN")
+# Which status wins when a collapsed family group mixes several (worst first).
+_SEVERITY = ("FAILED", "DISABLED", "RUNNING", "BATCH_RUNNING", "PENDING", "UNKNOWN", "DONE")
+
+
+def step_summary(record: StepRecord) -> dict[str, Any]:
+    """The fields a list row needs (no deps: they can be long)."""
+    return {
+        "step_id": record.step_id, "family": record.family, "status": record.status,
+        "params": record.params, "status_message": record.status_message, "progress": record.progress,
+        "worker": record.worker, "updated": record.updated, "started": record.started,
+        "finished": record.finished, "retries": record.retries, "accepts_messages": record.accepts_messages,
+    }
+
+
+def step_page(store: StateStore, *, status: str | None, family: str | None, search: str | None,
+              offset: int, limit: int) -> dict[str, Any]:
+    total, records = store.list_steps(status=status, family=family, search=search, offset=offset, limit=limit)
+    return {"total": total, "offset": offset, "limit": limit, "steps": [step_summary(r) for r in records]}
+
+
+def overview(store: StateStore, family: str | None = None) -> dict[str, Any]:
+    return {"status_counts": store.status_counts(family), "family_counts": store.family_counts()}
+
+
+def step_detail(store: StateStore, step_id: str, dependents_scan: int) -> dict[str, Any] | None:
+    record = store.get(step_id)
+    if record is None:
+        return None
+    detail = record.to_dict()
+    deps = [r for r in store.get_many(record.deps) if r is not None]
+    found = {r.step_id for r in deps}
+    detail["dependencies"] = [_link(r) for r in deps] + [
+        {"step_id": missing, "family": None, "status": "UNKNOWN"} for missing in record.deps if missing not in found]
+    detail["dependents"], detail["dependents_complete"] = recent_dependents(store, step_id, dependents_scan)
+    return detail
+
+
+def _link(record: StepRecord) -> dict[str, Any]:
+    return {"step_id": record.step_id, "family": record.family, "status": record.status}
+
+
+def recent_dependents(store: StateStore, step_id: str, scan: int) -> tuple[list[dict[str, Any]], bool]:
+    """Steps that list ``step_id`` as a dependency, among the ``scan`` most recently updated.
+
+    The store keeps no reverse index, so this is a bounded look; the flag tells the page
+    whether every step was looked at.
+    """
+    total, records = store.list_steps(offset=0, limit=scan)
+    dependents = [_link(r) for r in records if step_id in r.deps]
+    return dependents, total <= scan
+
+
+def upstream_records(store: StateStore, root: StepRecord, max_nodes: int) -> tuple[list[StepRecord], bool]:
+    """Breadth-first walk of the dependencies, one ``get_many`` per level; True when cut short."""
+    seen: dict[str, StepRecord] = {root.step_id: root}
+    frontier = deque([root])
+    truncated = False
+    while frontier:
+        level = list(frontier)
+        frontier.clear()
+        wanted = list(dict.fromkeys(d for r in level for d in r.deps if d not in seen))
+        room = max_nodes - len(seen)
+        if len(wanted) > room:
+            wanted, truncated = wanted[:room], True
+        for record in store.get_many(wanted):
+            if record is not None and record.step_id not in seen:
+                seen[record.step_id] = record
+                frontier.append(record)
+    return list(seen.values()), truncated
+
+
+def dependency_graph(store: StateStore, step_id: str, *, max_nodes: int, collapse_above: int,
+                     collapse: bool | None = None) -> dict[str, Any] | None:
+    """Nodes and edges (``from`` needs ``to``) of a step's upstream graph.
+
+    Above ``collapse_above`` nodes (or when asked) every family except the root's becomes
+    one node carrying its status counts, so a graph of thousands stays readable.
+    """
+    root = store.get(step_id)
+    if root is None:
+        return None
+    records, truncated = upstream_records(store, root, max_nodes)
+    collapsed = len(records) > collapse_above if collapse is None else collapse
+    graph = _family_graph(root, records) if collapsed else _step_graph(records)
+    graph.update(root=step_id, truncated=truncated, collapsed=collapsed, step_count=len(records))
+    return graph
+
+
+def _step_graph(records: list[StepRecord]) -> dict[str, Any]:
+    known = {r.step_id for r in records}
+    nodes = [{"id": r.step_id, "label": r.step_id, "family": r.family, "status": r.status,
+              "count": 1, "progress": r.progress} for r in records]
+    edges = [{"from": r.step_id, "to": dep} for r in records for dep in r.deps if dep in known]
+    return {"nodes": nodes, "edges": edges}
+
+
+def _family_graph(root: StepRecord, records: list[StepRecord]) -> dict[str, Any]:
+    def group_of(record: StepRecord) -> str:
+        return record.step_id if record.step_id == root.step_id else f"family:{record.family}"
+
+    group_by_step = {r.step_id: group_of(r) for r in records}
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        group_id = group_by_step[record.step_id]
+        label = record.step_id if group_id == root.step_id else record.family
+        node = groups.setdefault(group_id, {"id": group_id, "label": label, "family": record.family,
+                                            "count": 0, "statuses": {}})
+        node["count"] += 1
+        node["statuses"][record.status] = node["statuses"].get(record.status, 0) + 1
+    for node in groups.values():
+        node["status"] = worst_status(node["statuses"])
+    edge_keys = {(group_by_step[r.step_id], group_by_step[d]) for r in records for d in r.deps
+                 if d in group_by_step and group_by_step[d] != group_by_step[r.step_id]}
+    edges = [{"from": source, "to": target} for source, target in sorted(edge_keys)]
+    return {"nodes": list(groups.values()), "edges": edges}
+
+
+def worst_status(counts: dict[str, int]) -> str:
+    for status in _SEVERITY:
+        if counts.get(status):
+            return status
+    return next(iter(counts), "UNKNOWN")
+
+
+def timeline(store: StateStore, root_id: str | None, *, max_nodes: int, recent: int = 200) -> dict[str, Any] | None:
+    """Bars (started → finished or now) of a build: the root's upstream graph, else recent steps."""
+    if root_id:
+        root = store.get(root_id)
+        if root is None:
+            return None
+        records, truncated = upstream_records(store, root, max_nodes)
+    else:
+        total, records = store.list_steps(offset=0, limit=recent)
+        truncated = total > recent
+    bars = [{"step_id": r.step_id, "family": r.family, "status": r.status, "worker": r.worker,
+             "started": r.started, "finished": r.finished} for r in records if r.started is not None]
+    bars.sort(key=lambda bar: (bar["started"], bar["finished"] is None, bar["finished"] or 0.0))
+    return {"root": root_id, "now": store.now(), "bars": bars, "truncated": truncated,
+            "not_started": sum(1 for r in records if r.started is None)}
+
+
+def workers(store: StateStore, running_limit: int) -> dict[str, Any]:
+    """Live workers with the RUNNING steps each one holds (one bounded page of RUNNING steps)."""
+    _, running = store.list_steps(status="RUNNING", offset=0, limit=running_limit)
+    by_worker: dict[str, list[str]] = {}
+    for record in running:
+        by_worker.setdefault(record.worker or "?", []).append(record.step_id)
+    listed = []
+    for info in sorted(store.live_workers(), key=lambda w: str(w.get("id"))):
+        entry = dict(info)
+        entry["running"] = by_worker.pop(str(info.get("id")), [])
+        listed.append(entry)
+    return {"now": store.now(), "workers": listed, "running_elsewhere": by_worker}
+
+
+def resources(store: StateStore, limits: dict[str, int]) -> dict[str, Any]:
+    """Each resource's limit, units in use and holders (a holder that is a step id is linked)."""
+    usage = store.resource_usage()
+    names = sorted(set(usage) | set(limits))
+    holder_ids = sorted({holder for holders in usage.values() for holder in holders})
+    known_steps = {h for h, record in zip(holder_ids, store.get_many(holder_ids), strict=True) if record is not None}
+    listed = []
+    for name in names:
+        holders = usage.get(name, {})
+        listed.append({
+            "name": name, "limit": limits.get(name, 1), "in_use": sum(holders.values()),
+            "holders": [{"holder": h, "units": u, "is_step": h in known_steps} for h, u in sorted(holders.items())],
+        })
+    return {"resources": listed}

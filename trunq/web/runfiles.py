@@ -1,0 +1,88 @@
+"""Runs of a step and their log files, confined to the runs root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from trunq.runs import Run, RunError
+from trunq.runs._fs import safe_name
+
+MAX_LOG_BYTES = 256 * 1024
+LOG_STREAMS = {"stdout": "out", "stderr": "err"}
+
+
+class OutsideRunsRoot(ValueError):
+    """A run name that would resolve outside the runs root."""
+
+
+def run_folder(root: Path, name: str) -> Path:
+    """The folder of run ``name``; refuses names that are paths or escape the root."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise OutsideRunsRoot(f"not a run name: {name!r}")
+    folder = (root / name).resolve()
+    if not folder.is_relative_to(root.resolve()):
+        raise OutsideRunsRoot(f"not a run name: {name!r}")
+    return folder
+
+
+def runs_of_step(root: Path, step_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Newest first. Step runs are named ``<step id>@<start time>``, so a prefix scan finds them."""
+    prefix = safe_name(step_id) + "@"
+    try:
+        names = [entry.name for entry in os.scandir(root) if entry.name.startswith(prefix) and entry.is_dir()]
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in sorted(names, reverse=True)[:limit]:
+        summary = run_summary(root, name)
+        if summary is not None and (summary.get("step") or {}).get("step_id", step_id) == step_id:
+            found.append(summary)
+    return found
+
+
+def run_summary(root: Path, name: str) -> dict[str, Any] | None:
+    folder = run_folder(root, name)
+    if not (folder / Run.RUN_CONFIG_FILE).is_file():
+        return None
+    try:
+        run = Run(path=folder)
+    except (OSError, ValueError, RunError):
+        return None
+    return {
+        "name": run.name, "status": run.status.value, "start_time": _iso(run.start_time),
+        "end_time": _iso(run.end_time), "duration": run.duration, "error": run.error,
+        "traceback": run.traceback, "status_reason": run.status_reason, "host": run.host, "pid": run.pid,
+        "step": run.step,
+    }
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def read_log(root: Path, name: str, stream: str, offset: int = 0) -> dict[str, Any]:
+    """Text of a run's stdout/stderr from byte ``offset`` (the last 256 KiB when it is bigger)."""
+    suffix = LOG_STREAMS.get(stream)
+    if suffix is None:
+        raise ValueError(f"unknown stream {stream!r} (stdout or stderr)")
+    folder = run_folder(root, name)
+    if not (folder / Run.RUN_CONFIG_FILE).is_file():
+        raise FileNotFoundError(name)
+    path = (folder / f"{folder.name}.{suffix}").resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise OutsideRunsRoot(f"the {stream} of run {name!r} points outside the runs root")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return {"text": "", "offset": 0, "size": 0, "truncated": False}
+    start = max(0, min(offset, size))
+    truncated = size - start > MAX_LOG_BYTES
+    if truncated:
+        start = size - MAX_LOG_BYTES
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(size - start)
+    return {"text": data.decode("utf-8", errors="replace"), "offset": start + len(data), "size": size,
+            "truncated": truncated}

@@ -1,0 +1,119 @@
+// Upstream dependency graph: a small layered layout drawn as SVG (root on top, its
+// dependencies below). Layer = longest path from the root; nodes of a layer are ordered by
+// the mean position of the nodes that need them, and wide layers wrap onto several rows.
+"use strict";
+
+(() => {
+  const {svg, clear, getJSON, poll, STATUS_COLORS} = trunq;
+  const stepId = trunq.page.dataset.stepId;
+  const NODE_W = 176, NODE_H = 36, GAP_X = 16, GAP_Y = 56, PER_ROW = 7, MARGIN = 16;
+  const collapseSelect = document.getElementById("graph-collapse");
+  let lastDrawn = "";
+
+  function layers(graph) {
+    const out = new Map(graph.nodes.map((n) => [n.id, []]));
+    const indegree = new Map(graph.nodes.map((n) => [n.id, 0]));
+    for (const edge of graph.edges) {
+      out.get(edge.from).push(edge.to);
+      indegree.set(edge.to, indegree.get(edge.to) + 1);
+    }
+    const layer = new Map(graph.nodes.map((n) => [n.id, 0]));
+    const ready = graph.nodes.filter((n) => indegree.get(n.id) === 0).map((n) => n.id);
+    while (ready.length) {  // Kahn's order: every node after all that need it
+      const id = ready.pop();
+      for (const next of out.get(id)) {
+        layer.set(next, Math.max(layer.get(next), layer.get(id) + 1));
+        indegree.set(next, indegree.get(next) - 1);
+        if (indegree.get(next) === 0) ready.push(next);
+      }
+    }
+    return layer;
+  }
+
+  function layout(graph) {
+    const layer = layers(graph);
+    const parents = new Map(graph.nodes.map((n) => [n.id, []]));
+    for (const edge of graph.edges) parents.get(edge.to).push(edge.from);
+    const byLayer = [];
+    for (const node of graph.nodes) (byLayer[layer.get(node.id)] ||= []).push(node);
+    const position = new Map();
+    const widest = Math.min(PER_ROW, Math.max(...byLayer.filter(Boolean).map((nodes) => nodes.length)));
+    const width = MARGIN * 2 + widest * (NODE_W + GAP_X) - GAP_X;
+    let row = 0;
+    for (const nodes of byLayer.filter(Boolean)) {
+      const meanParent = (node) => {
+        const xs = parents.get(node.id).map((p) => position.get(p)?.order).filter((x) => x !== undefined);
+        return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+      };
+      nodes.sort((a, b) => meanParent(a) - meanParent(b) || a.label.localeCompare(b.label));
+      nodes.forEach((node, index) => {
+        const column = index % PER_ROW;
+        const inRow = Math.min(PER_ROW, nodes.length - (index - column));  // centre short rows
+        const indent = (widest - inRow) * (NODE_W + GAP_X) / 2;
+        const x = MARGIN + indent + column * (NODE_W + GAP_X);
+        const y = MARGIN + (row + Math.floor(index / PER_ROW)) * (NODE_H + GAP_Y);
+        position.set(node.id, {x, y, order: index / nodes.length * PER_ROW});
+      });
+      row += Math.ceil(nodes.length / PER_ROW);
+    }
+    return {position, width, height: MARGIN * 2 + row * (NODE_H + GAP_Y) - GAP_Y};
+  }
+
+  function shorten(text, max) {
+    return text.length > max ? text.slice(0, max - 1) + "…" : text;
+  }
+
+  function nodeTitle(node) {
+    if (!node.statuses) return `${node.label}\n${node.status}`;
+    const counts = Object.entries(node.statuses).map(([s, n]) => `${s}: ${n}`).join(", ");
+    return `${node.label}: ${node.count} steps\n${counts}`;
+  }
+
+  function nodeHref(node) {
+    if (node.id.startsWith("family:") && node.statuses) return "/?family=" + encodeURIComponent(node.family);
+    return "/step?id=" + encodeURIComponent(node.id);
+  }
+
+  function draw(graph) {
+    const canvas = clear(document.getElementById("graph"));
+    const {position, width, height} = layout(graph);
+    canvas.setAttribute("width", Math.max(width, 300));
+    canvas.setAttribute("height", Math.max(height, 100));
+    const edges = svg("g", {class: "edges"});
+    for (const edge of graph.edges) {
+      const a = position.get(edge.from), b = position.get(edge.to);
+      const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y;
+      const bend = Math.max(20, (y2 - y1) / 2);
+      edges.append(svg("path", {d: `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`}));
+    }
+    canvas.append(edges);
+    for (const node of graph.nodes) {
+      const p = position.get(node.id);
+      const label = node.count > 1 ? `${shorten(node.label, 16)} ×${node.count}` : shorten(node.label, 25);
+      const group = svg("a", {href: nodeHref(node), class: "node", "data-id": node.id, "data-status": node.status},
+        svg("title", {text: nodeTitle(node)}),
+        svg("rect", {x: p.x, y: p.y, width: NODE_W, height: NODE_H, rx: 6,
+                     fill: STATUS_COLORS[node.status] || STATUS_COLORS.UNKNOWN,
+                     class: node.id === graph.root ? "root" : ""}),
+        svg("text", {x: p.x + NODE_W / 2, y: p.y + NODE_H / 2 + 4, "text-anchor": "middle", text: label}));
+      canvas.append(group);
+    }
+    const info = [`${graph.step_count} steps`, `${graph.nodes.length} nodes`, `${graph.edges.length} edges`];
+    if (graph.collapsed) info.push("grouped by family");
+    if (graph.truncated) info.push("cut at the node limit");
+    document.getElementById("graph-info").textContent = info.join(" · ");
+  }
+
+  async function refresh() {
+    const graph = await getJSON(`/api/graph?id=${encodeURIComponent(stepId)}&collapse=${collapseSelect.value}`);
+    const signature = JSON.stringify(graph);
+    if (signature !== lastDrawn) {
+      draw(graph);
+      lastDrawn = signature;
+    }
+  }
+
+  trunq.legend(document.getElementById("legend"));
+  collapseSelect.addEventListener("change", () => { lastDrawn = ""; refresh(); });
+  poll(refresh);
+})();

@@ -1,0 +1,177 @@
+// One step: facts, parameters, deps/dependents, runs with logs, console and actions.
+"use strict";
+
+(() => {
+  const {el, clear, getJSON, action, poll, badge, stepLink, time, duration} = trunq;
+  const stepId = trunq.page.dataset.stepId;
+  const q = (name) => encodeURIComponent(name);
+  let current = null;
+  let shownRun = null;
+
+  function renderFacts(step) {
+    const facts = clear(document.getElementById("step-facts"));
+    const add = (label, value) => {
+      if (value === null || value === undefined || value === "") return;
+      facts.append(el("dt", {text: label}), el("dd", {}, value));
+    };
+    add("family", el("a", {href: "/history?family=" + q(step.family), text: step.family}));
+    add("module", step.module);
+    add("status message", el("span", {id: "status-message", text: step.status_message || ""}));
+    add("progress", step.progress === null ? null : step.progress + " %");
+    add("worker", step.worker);
+    add("started", time(step.started));
+    add("finished", time(step.finished));
+    if (step.started && step.finished) add("duration", duration(step.finished - step.started));
+    add("retries", String(step.retries));
+    add("priority", String(step.priority));
+    if (step.tracking_url && /^https?:\/\//i.test(step.tracking_url)) {
+      add("tracking", el("a", {href: step.tracking_url, rel: "noopener noreferrer", text: step.tracking_url}));
+    }
+    if (Object.keys(step.resources || {}).length) add("resources", JSON.stringify(step.resources));
+    document.getElementById("step-progress").style.width = (step.progress || 0) + "%";
+  }
+
+  function renderParams(step) {
+    const table = clear(document.getElementById("step-params"));
+    const names = Object.keys(step.params || {});
+    for (const name of names) table.append(el("tr", {}, el("th", {text: name}), el("td", {class: "param", text: step.params[name]})));
+    if (!names.length) table.append(el("tr", {}, el("td", {class: "note", text: "no parameters"})));
+  }
+
+  function renderLinks(listId, links) {
+    const list = clear(document.getElementById(listId));
+    for (const link of links) list.append(el("li", {}, trunq.badge(link.status), " ", stepLink(link.step_id)));
+    if (!links.length) list.append(el("li", {class: "note", text: "none"}));
+  }
+
+  function renderActions(step) {
+    const box = clear(document.getElementById("step-actions"));
+    if (!trunq.actionsOn) return;
+    const button = (label, path) => el("button", {type: "button", "data-action": path, text: label,
+      onclick: () => act(path)});
+    if (step.status === "DISABLED") box.append(button("re-enable", "re-enable"));
+    if (step.status === "FAILED" || step.status === "DISABLED") box.append(button("forgive failures", "forgive"));
+    if (step.status === "RUNNING" || step.status === "BATCH_RUNNING") box.append(button("cancel", "cancel"));
+  }
+
+  async function act(path) {
+    const result = document.getElementById("action-result");
+    try {
+      await action(`/api/step/${path}?id=${q(stepId)}`);
+      result.textContent = path + ": done";
+      result.className = "action-result ok";
+      await refresh();
+    } catch (error) {
+      result.textContent = path + ": " + error.message;
+      result.className = "action-result error";
+    }
+  }
+
+  function renderConsole(step) {
+    const running = step.status === "RUNNING" || step.status === "BATCH_RUNNING";
+    document.getElementById("console").hidden = !(trunq.actionsOn && step.accepts_messages && running);
+  }
+
+  async function sendMessage(event) {
+    event.preventDefault();
+    const input = document.getElementById("console-input");
+    const content = input.value;
+    if (!content.trim()) return;
+    const entry = el("li", {class: "message"}, el("span", {class: "sent", text: content}), " → ");
+    const answer = el("span", {class: "answer pending", text: "waiting for the step…"});
+    entry.append(answer);
+    document.getElementById("console-log").prepend(entry);
+    input.value = "";
+    try {
+      const sent = await action(`/api/step/message?id=${q(stepId)}`, {content});
+      entry.dataset.messageId = sent.message_id;
+      awaitResponse(sent.message_id, answer);
+    } catch (error) {
+      answer.textContent = "not sent: " + error.message;
+      answer.className = "answer error";
+    }
+  }
+
+  function awaitResponse(messageId, answer) {
+    const started = Date.now();
+    const timer = setInterval(async () => {
+      try {
+        const reply = await action(`/api/step/message?id=${q(stepId)}&message_id=${q(messageId)}`, null, "GET");
+        if (reply.answered) {
+          clearInterval(timer);
+          answer.textContent = reply.response;
+          answer.className = "answer";
+        } else if (Date.now() - started > 10 * 60 * 1000) {
+          clearInterval(timer);
+          answer.textContent = "no answer after 10 minutes";
+        }
+      } catch (error) {
+        clearInterval(timer);
+        answer.textContent = error.message;
+        answer.className = "answer error";
+      }
+    }, 500);
+  }
+
+  function renderRuns(runs) {
+    const body = clear(document.getElementById("runs-body"));
+    for (const run of runs) {
+      body.append(el("tr", {"data-run": run.name},
+        el("td", {class: "mono", text: run.name}), el("td", {}, badge(run.status)),
+        el("td", {text: run.start_time ? new Date(run.start_time).toLocaleString() : ""}),
+        el("td", {text: duration(run.duration)}),
+        el("td", {}, el("button", {type: "button", text: "logs", onclick: () => showRun(run)}))));
+    }
+    if (!runs.length) body.append(el("tr", {}, el("td", {colspan: 5, class: "note", text: "no recorded runs"})));
+    if (!shownRun && runs.length) showRun(runs[0]);
+  }
+
+  async function showRun(run) {
+    shownRun = run.name;
+    document.getElementById("run-view").hidden = false;
+    document.getElementById("run-view-title").textContent = run.name;
+    const traceback = document.getElementById("run-traceback");
+    traceback.hidden = !run.traceback;
+    traceback.textContent = run.traceback || "";
+    await refreshLogs();
+  }
+
+  async function refreshLogs() {
+    if (!shownRun) return;
+    const base = "/api/runs/" + q(shownRun) + "/";
+    const [out, err] = await Promise.all([getJSON(base + "stdout"), getJSON(base + "stderr")]);
+    document.getElementById("run-stdout").textContent = out.text;
+    document.getElementById("run-stderr").textContent = err.text;
+  }
+
+  async function refresh() {
+    let step;
+    try {
+      step = await getJSON("/api/step?id=" + q(stepId));
+    } catch (error) {
+      document.getElementById("step-missing").hidden = false;
+      throw error;
+    }
+    current = step;
+    const status = document.getElementById("step-status");
+    status.textContent = step.status;
+    status.className = "badge s-" + step.status.toLowerCase();
+    document.getElementById("history-link").href = "/history?family=" + q(step.family);
+    renderFacts(step);
+    renderParams(step);
+    renderActions(step);
+    renderConsole(step);
+    const expl = document.getElementById("step-expl");
+    document.getElementById("expl-card").hidden = !step.expl;
+    expl.textContent = step.expl || "";
+    renderLinks("step-deps", step.dependencies);
+    renderLinks("step-dependents", step.dependents);
+    document.getElementById("dependents-note").hidden = step.dependents_complete;
+    const runs = await getJSON("/api/step/runs?id=" + q(stepId));
+    renderRuns(runs.runs);
+    if (current.status === "RUNNING") await refreshLogs();
+  }
+
+  document.getElementById("console-form").addEventListener("submit", sendMessage);
+  poll(refresh);
+})();
