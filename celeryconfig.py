@@ -27,7 +27,7 @@ task_acks_on_timeout = True
 broker_transport_options = {"visibility_timeout": 24 * 3600}
 result_backend_transport_options = {"visibility_timeout": 24 * 3600}
 
-worker_send_task_events = True  # for Flower and `celery events`
+worker_send_task_events = False  # trunq has its own events; True (or `worker -E`) for Flower
 
 # Per-deployment tuning, for example:
 # worker_concurrency = 4

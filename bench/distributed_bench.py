@@ -33,6 +33,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psutil
+
 RESULTS = Path(__file__).with_name("distributed_results.md")
 HEARTBEAT_EXPIRY_S = 0.5  # the stopped worker expires its heartbeat on shutdown
 
@@ -223,14 +225,49 @@ def wait_for_worker(url: str) -> None:
     sys.exit("the worker did not start (see worker.log)")
 
 
-def flat_rows(bench_steps, args, label: str) -> list[tuple[float, float, bool]]:  # noqa: ANN001
+class CpuMeter:
+    """CPU seconds used by the client (this process), the worker's processes and Redis."""
+
+    def __init__(self, *pids: int) -> None:
+        self.pids = pids
+
+    def _processes(self) -> list[psutil.Process]:
+        found = [psutil.Process()]
+        for pid in self.pids:
+            main = psutil.Process(pid)
+            found += [main, *main.children(recursive=True)]
+        return found
+
+    def __enter__(self) -> CpuMeter:
+        self.start = self._total()
+        return self
+
+    def _total(self) -> float:
+        total = 0.0
+        for process in self._processes():
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def __exit__(self, *exc: object) -> None:
+        self.used = self._total() - self.start
+
+
+def flat_rows(bench_steps, args, label: str, pids: tuple[int, ...]) -> list[tuple]:  # noqa: ANN001
     rows = []
     for attempt in range(args.repeat):
-        raw = measure_raw(args.steps)
-        seconds, ok = measure_trunq(bench_steps.BenchAll(run_id=f"{label}{attempt}", steps=args.steps))
-        rows.append((raw, (args.steps + 1) / seconds, ok))
-        print(f"{label} run {attempt + 1}: raw {raw:.0f}/s, trunq {(args.steps + 1) / seconds:.0f} steps/s, "
-              f"ok={ok}", flush=True)
+        with CpuMeter(*pids) as raw_cpu:
+            raw = measure_raw(args.steps)
+        with CpuMeter(*pids) as trunq_cpu:
+            seconds, ok = measure_trunq(bench_steps.BenchAll(run_id=f"{label}{attempt}", steps=args.steps))
+        rate = (args.steps + 1) / seconds
+        raw_ms, trunq_ms = raw_cpu.used / args.steps * 1000, trunq_cpu.used / (args.steps + 1) * 1000
+        rows.append((raw, rate, ok, raw_ms, trunq_ms))
+        print(f"{label} run {attempt + 1}: raw {raw:.0f}/s ({raw_ms:.2f} ms CPU/task), trunq {rate:.0f} steps/s "
+              f"({trunq_ms:.2f} ms CPU/step), ok={ok}", flush=True)
     return rows
 
 
@@ -252,7 +289,7 @@ def main() -> None:
         import bench_steps
 
         wait_for_worker(url)
-        rows = flat_rows(bench_steps, args, "default")
+        rows = flat_rows(bench_steps, args, "default", (worker.pid, redis_process.pid))
         port = int(url.rsplit(":", 1)[1].split("/")[0])
         counted = min(args.steps, 500)
         with CommandMonitor(port) as raw_monitor:
@@ -269,7 +306,7 @@ def main() -> None:
         worker = start_worker(workdir, {**env, "TRUNQ_RECORD_STEPS": "0"})
         time.sleep(HEARTBEAT_EXPIRY_S)
         wait_for_worker(url)
-        unrecorded = flat_rows(bench_steps, args, "no-runs")
+        unrecorded = flat_rows(bench_steps, args, "no-runs", (worker.pid, redis_process.pid))
         write_results(args, {"default": rows, "no-runs": unrecorded}, (raw_monitor, trunq_monitor, counted),
                       layers * width + 1, layered)
     finally:
@@ -288,17 +325,26 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         "`celery -A trunq worker --pool prefork -c 2`, client, worker and Redis on one machine.",
         "",
         f"| worker | run | raw Celery: {args.steps} no-op `delay()`, then `.get()` (/s) | trunq: {args.steps} "
-        "trivial steps + root (steps/s) | trunq / raw | build ok |",
-        "|---|---|---|---|---|---|",
+        "trivial steps + root (steps/s) | trunq / raw | CPU ms per task: raw | CPU ms per step: trunq "
+        "| raw / trunq CPU | build ok |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    medians = {}
     for label, rows in phases.items():
-        for index, (raw_rate, rate, ok) in enumerate(rows, 1):
-            lines.append(f"| {label} | {index} | {raw_rate:.0f} | {rate:.0f} | {rate / raw_rate:.0%} | {ok} |")
-        raw = statistics.median(row[0] for row in rows)
-        rate = statistics.median(row[1] for row in rows)
-        medians[label] = (raw, rate)
-        lines.append(f"| {label} | **median** | **{raw:.0f}** | **{rate:.0f}** | **{rate / raw:.0%}** | |")
+        for index, (raw_rate, rate, ok, raw_ms, trunq_ms) in enumerate(rows, 1):
+            lines.append(f"| {label} | {index} | {raw_rate:.0f} | {rate:.0f} | {rate / raw_rate:.0%} | "
+                         f"{raw_ms:.2f} | {trunq_ms:.2f} | {raw_ms / trunq_ms:.0%} | {ok} |")
+        raw, rate, raw_ms, trunq_ms = (statistics.median(row[i] for row in rows) for i in (0, 1, 3, 4))
+        lines.append(f"| {label} | **median** | **{raw:.0f}** | **{rate:.0f}** | **{rate / raw:.0%}** | "
+                     f"{raw_ms:.2f} | {trunq_ms:.2f} | **{raw_ms / trunq_ms:.0%}** | |")
+    recorded, unrecorded = (statistics.median(row[4] for row in rows) for rows in phases.values())
+    raw_cpu = statistics.median(row[3] for rows in phases.values() for row in rows)
+    lines += [
+        "",
+        f"Recording each execution as a Run on the worker costs **{recorded - unrecorded:.2f} ms of CPU per "
+        "step** here (default minus no-runs). Without it, trunq's dispatch (lease, fencing, events,",
+        f"completion check) needs {unrecorded:.2f} ms per step against {raw_cpu:.2f} ms per raw Celery task "
+        f"(**{raw_cpu / unrecorded:.0%}** of raw throughput when CPU-bound).",
+    ]
     raw_monitor, trunq_monitor, counted = trips
     layered_seconds, layered_ok = layered
     lines += [
@@ -306,6 +352,9 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         "`default`: the worker records every step execution as a Run (`TRUNQ_RECORD_STEPS=1`, the",
         "default); `no-runs`: the same worker started with `TRUNQ_RECORD_STEPS=0`. A trivial step",
         "writes one output file; trunq's numbers include graph expansion and registration.",
+        "CPU per step is the CPU time of the client, the worker's processes and redis-server",
+        "together: on a shared 2-CPU box it is steadier than the wall-clock rates, which move",
+        "with whatever else runs (see the load average above).",
         "",
         f"Redis commands sent by clients and workers per step (MONITOR over a {counted}-step run,",
         "commands executed inside Lua scripts not counted; each is at most one round trip):",
@@ -316,7 +365,8 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         "trunq's per-step commands: the client takes the lease (EVALSHA), publishes the task",
         "(LPUSH, pipelined with the other tasks of the same dispatch round) and reads finish",
         "events in batches (XREAD); the worker receives and acknowledges the message (Celery:",
-        "BRPOP, MULTI/ZADD/HSET/EXEC, task events), starts the step (EVALSHA: fencing check) and",
+        "BRPOP, MULTI/ZADD/HSET/EXEC; Celery task events are off by default), starts the step",
+        "(EVALSHA: fencing check) and",
         "finishes it (EVALSHA: status, lease release, event). Registering the graph is one",
         "EVALSHA per 500 steps.",
         "",

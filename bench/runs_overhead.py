@@ -50,9 +50,13 @@ def _recorded_runs(root: str) -> int:
     return count
 
 
-def best_rate(steps: int, base: str, record: bool, repeats: int) -> tuple[float, int]:
-    results = [run_case(steps, base, record) for _ in range(repeats)]
-    return max(r["steps_per_s"] for r in results), results[-1]["recorded"]
+def best_rates(steps: int, base: str, repeats: int) -> tuple[float, float, int]:
+    """Best steps/s with recording off and on; the cases alternate so that load drifts hit both."""
+    off, on = [], []
+    for _ in range(repeats):
+        off.append(run_case(steps, base, False))
+        on.append(run_case(steps, base, True))
+    return max(r["steps_per_s"] for r in off), max(r["steps_per_s"] for r in on), on[-1]["recorded"]
 
 
 def main() -> None:
@@ -67,8 +71,7 @@ def main() -> None:
     for parent in [d for d in options.dirs.split(",") if d and os.path.isdir(d)]:
         base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
         try:
-            off, _ = best_rate(options.steps, base, False, options.repeats)
-            on, recorded = best_rate(options.steps, base, True, options.repeats)
+            off, on, recorded = best_rates(options.steps, base, options.repeats)
         finally:
             shutil.rmtree(base, ignore_errors=True)
         overhead = (off / on - 1) * 100

@@ -22,8 +22,10 @@ from trunq.scheduler.core import (
 logger = logging.getLogger("trunq")
 
 # Positive completeness results of the current build: a complete step stays complete,
-# and WrapperStep.complete() would otherwise check every requirement twice.
-_complete_cache: dict[Any, bool] = {}
+# and WrapperStep.complete() would otherwise check every requirement twice. Keyed by object
+# identity (steps are instance-cached) so a lookup needs no step id; the value keeps the
+# step alive so its id() cannot be reused.
+_complete_cache: dict[int, Any] = {}
 
 
 class DependencyCycleError(Exception):
@@ -31,13 +33,13 @@ class DependencyCycleError(Exception):
 
 
 def is_complete(step: Any) -> bool:
-    if _complete_cache.get(step):
+    if id(step) in _complete_cache:
         return True
     result = step.complete()
     if not isinstance(result, bool):
         raise TypeError(f"{step!r}.complete() returned {type(result).__name__}, not a bool")
     if result:
-        _complete_cache[step] = True
+        _complete_cache[id(step)] = step
     return result
 
 

@@ -399,12 +399,14 @@ def run_command(poll: float, now_text: str | None, speed: float, until_text: str
     specs, options = _load()
     if speed <= 0 or poll <= 0:
         raise click.ClickException("--speed and --poll must be positive")
-    clock = Clock(_parse_time(now_text), speed)
-    until = _parse_time(until_text)
+    start, until = _parse_time(now_text), _parse_time(until_text)
     try:
-        daemon = ScheduleDaemon(specs, options, clock=clock, echo=lambda line: click.echo(line, err=False))
+        daemon = ScheduleDaemon(specs, options, clock=Clock(start, speed),
+                                echo=lambda line: click.echo(line, err=False))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    # The fake clock starts with the loop, so a slow start-up does not skip early ticks.
+    clock = daemon.clock = Clock(start, speed)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo(f"trunq schedule: {len(specs)} schedule(s), state in {options.state_file}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     BATCH_RUNNING = "BATCH_RUNNING"

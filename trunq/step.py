@@ -131,12 +131,16 @@ class Step(metaclass=_StepMeta):
 
     _class_index: ClassVar[int] = -1
     _params: ClassVar[tuple[tuple[str, Parameter], ...]] = ()
+    _param_names: ClassVar[frozenset[str]] = frozenset()
+    _positional: ClassVar[tuple[str, ...]] = ()
     _event_callbacks: ClassVar[dict[str, list[Callable[..., Any]]]] = {}
     _family: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._params = _collect_params(cls)
+        cls._param_names = frozenset(name for name, _ in cls._params)
+        cls._positional = tuple(name for name, param in cls._params if param.positional)
         cls._family = _family_of(cls)
         if "_event_callbacks" not in cls.__dict__:
             cls._event_callbacks = {}
@@ -181,27 +185,24 @@ class Step(metaclass=_StepMeta):
 
     @classmethod
     def _resolve(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        params = cls._params
         family = cls._family
-        positional = [(name, p) for name, p in params if p.positional]
-        if len(args) > len(positional):
-            raise ParameterException(f"{family}: takes {len(positional)} positional parameters, got {len(args)}")
-        given = dict(zip((name for name, _ in positional), args))
-        for name, value in kwargs.items():
-            if name in given:
-                raise ParameterException(f"{family}: parameter {name!r} given twice")
-            given[name] = value
-        names = {name for name, _ in params}
-        for name in given:
-            if name not in names:
-                raise UnknownParameterException(f"{family}: unknown parameter {name!r}")
+        given = kwargs
+        if args:
+            positional = cls._positional
+            if len(args) > len(positional):
+                raise ParameterException(f"{family}: takes {len(positional)} positional parameters, got {len(args)}")
+            given = dict(zip(positional, args))
+            for name, value in kwargs.items():
+                if name in given:
+                    raise ParameterException(f"{family}: parameter {name!r} given twice")
+                given[name] = value
+        if not cls._param_names.issuperset(given):
+            unknown = next(name for name in given if name not in cls._param_names)
+            raise UnknownParameterException(f"{family}: unknown parameter {unknown!r}")
         overrides = registry.cli_overrides.get(family)
         values: dict[str, Any] = {}
-        for name, param in params:
-            if name in given:
-                value = given[name]
-            else:
-                value = _default_value(family, name, param, overrides)
+        for name, param in cls._params:
+            value = given[name] if name in given else _default_value(family, name, param, overrides)
             values[name] = None if value is None else param.normalize(value)
         return values
 

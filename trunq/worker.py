@@ -26,6 +26,7 @@ from trunq.scheduler.state import StepRecord
 logger = logging.getLogger("trunq")
 
 _LEASE_CHECK_SECONDS = 1.0
+_SETTLED = (DONE, FAILED, "MISSING_EXT", "SCHEDULING_ERROR")  # known at expansion time
 _MAX_LOST = 3  # a step whose executor vanished this many times is failed
 
 
@@ -51,6 +52,7 @@ class Worker:
         self.resolver = Resolver(self.core, threads=threads, default_retries=policy.retry_count)
         self.executor: Any = None
         self.notifier = notifier
+        self.history: Any = None  # a HistoryLog, set by the runner from config
         self.progress = Progress(enabled=progress)
         self.roots: list[Any] = []
         self._jobs = itertools.count(1)
@@ -75,6 +77,8 @@ class Worker:
         self.progress.close()
         if self.notifier is not None:
             self.notifier.flush()
+        if self.history is not None:
+            self.history.close()
         clear_completion_cache()
 
     # ---- adding steps ------------------------------------------------------------------
@@ -100,14 +104,13 @@ class Worker:
             for node in nodes
         ]
         self.store.register(records)
-        for record, node in zip(records, nodes):
-            if node.status in (DONE, FAILED) or node.status == "MISSING_EXT" or node.status == "SCHEDULING_ERROR":
+        for node in nodes:
+            if node.status in _SETTLED:
                 self.store.update(node.step_id, status=_store_status(node.status))
-        if self.scheduler.shared:
-            disabled = self.store.disabled([node.step_id for node in nodes])
-            for node, is_disabled in zip(nodes, disabled):
-                if is_disabled and node.status not in (DONE,):
-                    node.status = "DISABLED"
+        disabled = self.store.disabled([node.step_id for node in nodes])
+        for node, is_disabled in zip(nodes, disabled):
+            if is_disabled and node.status != DONE:
+                node.status = "DISABLED"
 
     # ---- running -----------------------------------------------------------------------
     def run(self) -> bool:
@@ -179,12 +182,18 @@ class Worker:
                 self.store.release_resources(holder)
             return True
         job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder)
+        job.data["started"] = time.monotonic()
         self._in_flight[job_id] = job
         self.executor.submit(job)
         return True
 
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
+        if self.history is not None and outcome.status != "PENDING":
+            duration = time.monotonic() - job.data.get("started", time.monotonic())
+            for member in job.members:
+                self.history.record(member.step, outcome.status, worker=self.worker_id, duration=duration,
+                                    error=outcome.expl if outcome.status == "FAILED" else None)
         if outcome.status == "PENDING":
             new = self.resolver.expand(outcome.new_deps)
             self._publish(new)
@@ -199,7 +208,7 @@ class Worker:
             self.progress.done(len(job.members))
             return
         self.progress.failed(len(job.members))
-        logger.error("%r failed: %s", job.step, outcome.expl)
+        _log_failure(job.step, outcome.expl)
         for member in job.members:
             self._after_failure(member, outcome.expl)
 
@@ -277,6 +286,14 @@ class Worker:
         from trunq.execution_summary import TrunqRunResult
 
         return TrunqRunResult(self)
+
+
+def _log_failure(step: Any, expl: str | None) -> None:
+    """One line at ERROR (the exception), the whole traceback at DEBUG."""
+    lines = [line for line in (expl or "").strip().splitlines() if line.strip()]
+    logger.error("%r failed: %s", step, lines[-1].strip() if lines else "no reason given")
+    if len(lines) > 1:
+        logger.debug("%r failed:\n%s", step, expl)
 
 
 def _store_status(status: str) -> str:

@@ -209,3 +209,24 @@ def test_step_modules_allow_list_accepts(value: str) -> None:
     assert module_allowed("dist_steps", value)
     assert not module_allowed("evil", value)
     assert module_allowed("anything", "")
+
+
+def test_worker_refuses_steps_it_may_not_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trunq.tasks.payload import PayloadError, rebuild_step
+
+    monkeypatch.setenv("TRUNQ_STEP_MODULES", "company.pipelines")
+    with pytest.raises(PayloadError, match=r"module 'os' is not in \$TRUNQ_STEP_MODULES"):
+        rebuild_step({"module": "os", "family": "Anything", "params": {}})
+    monkeypatch.delenv("TRUNQ_STEP_MODULES")
+    with pytest.raises(PayloadError, match="defined in a script"):
+        rebuild_step({"module": "__main__", "family": "Mine", "params": {}})
+    with pytest.raises(PayloadError, match="cannot import step module 'no_such_module_xyz'"):
+        rebuild_step({"module": "no_such_module_xyz", "family": "Mine", "params": {}})
+
+
+def test_crash_signals_are_told_apart_from_kills() -> None:
+    from trunq.tasks.app import crash_signal
+
+    assert crash_signal("Worker exited prematurely: signal 11 (SIGSEGV) Job: 3.") == "signal 11 (SIGSEGV)"
+    assert crash_signal("Worker exited prematurely: signal 9 (SIGKILL) Job: 3.") is None
+    assert crash_signal("Worker exited prematurely: exitcode 1 Job: 3.") is None

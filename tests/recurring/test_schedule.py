@@ -95,8 +95,8 @@ def test_never_starts_a_second_copy_of_a_running_build(run_trunq, workdir):
                        "--until", "2024-01-01T00:05:00")
     assert result.returncode == 0, result.stderr
     rows = stamps(workdir)
-    assert len(rows) == 2
-    assert rows[1][2] >= rows[0][3]  # the second started after the first ended
+    assert len(rows) >= 2  # how many fit depends on how fast builds start on this machine
+    assert all(later[2] >= earlier[3] for earlier, later in zip(rows, rows[1:]))  # never overlapping
     assert rows[0][0] == at("2024-01-01T00:01")
     assert "skipped" in result.stdout  # ticks that came while it ran were folded into one
 

@@ -1,4 +1,4 @@
-"""record_step: every execution of a step becomes a STEP run."""
+"""record_step: every execution of a step becomes a STEP run (a journal line or a folder)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 import trunq.runs as runs
 from trunq.runs import RunStatus, RunType
-from trunq.runs.steps import flush_step_records, record_step
+from trunq.runs.steps import record_step
 
 
 class FakeTarget:
@@ -31,9 +31,10 @@ class FakeStep:
 
 
 def _only_run(runs_dir):
-    assert flush_step_records(timeout=10)
-    folders = [p for p in runs_dir.iterdir() if p.is_dir()]
+    """The one run recorded, which must have a folder of its own."""
+    folders = [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert len(folders) == 1
+    assert runs.list_runs() == [runs.Run(path=folders[0])]
     return runs.Run(path=folders[0])
 
 
@@ -73,7 +74,6 @@ def test_recording_can_be_switched_off(runs_dir, monkeypatch):
     with record_step(FakeStep()) as run:
         print("not recorded")
     assert run is None
-    assert flush_step_records()
     assert not runs_dir.exists() or not list(runs_dir.iterdir())
 
 
@@ -81,6 +81,5 @@ def test_step_runs_are_listed_by_family(runs_dir):
     for _ in range(3):
         with record_step(FakeStep()):
             pass
-    flush_step_records()
     assert len(runs.list_runs(step_family="Report", run_type="STEP")) == 3
     assert runs.list_runs(step_family="Other") == []

@@ -254,15 +254,30 @@ def test_worker_timeout_kills_a_stuck_step(out):
     assert "timed out" in node.expl
 
 
-def test_status_messages_progress_and_decreased_resources(out):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_status_messages_progress_and_decreased_resources(out, workers):
+    from trunq.scheduler import MemoryStateStore, Scheduler
+    from trunq.worker import Worker
+
     set_config(Configuration({"resources": {"gpu": 3}}))
-    seen = {}
+
+    class SpyStore(MemoryStateStore):
+        def __init__(self):
+            super().__init__()
+            self.updates, self.released = [], []
+
+        def update(self, step_id, **fields):
+            self.updates.append(fields)
+
+        def release_resources(self, holder, amounts=None):
+            self.released.append(amounts)
+            super().release_resources(holder, amounts)
 
     class Reporting(trunq.Step):
         resources = {"gpu": 3}
 
         def output(self):
-            return trunq.LocalTarget(out / "reporting")
+            return trunq.LocalTarget(out / f"reporting-{workers}")
 
         def run(self):
             self.set_status_message("half way")
@@ -271,12 +286,14 @@ def test_status_messages_progress_and_decreased_resources(out):
             with self.output().open("w") as f:
                 f.write("x")
 
-    result = trunq.build([Reporting()], detailed_summary=True)
-    worker = result.worker
-    record_id = Reporting().step_id
-    seen["used"] = dict(worker.core.used)
-    assert result.scheduling_succeeded
-    assert seen["used"].get("gpu", 0) == 0
+    store = SpyStore()
+    with Worker(Scheduler(store=store), worker_processes=workers) as worker:
+        worker.add(Reporting())
+        assert worker.run()
+        assert worker.core.used.get("gpu", 0) == 0
+    assert {"status_message": "half way"} in store.updates
+    assert {"progress": 50.0} in store.updates
+    assert {"gpu": 2} in store.released
 
 
 def test_spec01_custom_factory():

@@ -351,8 +351,15 @@ def _read_text(path: Path) -> str:
 
 # ---- factory and queries -------------------------------------------------------------------------
 def run(name: str | None = None, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Run:
-    """Load the run at ``path`` or named ``name`` if it exists, else create a new (unsaved) one."""
-    return Run(name=name, path=path, **kwargs)
+    """Load the run at ``path`` or named ``name`` if it exists, else create a new (unsaved) one.
+
+    A name is looked up as a folder first, then in the step-run journals.
+    """
+    created = Run(name=name, path=path, **kwargs)
+    if path is not None or name is None or created.config_path.exists():
+        return created
+    record = journal.find_record(created.path.parent, created.name)
+    return created if record is None else run_from_record(record, created.path.parent)
 
 
 def load_run(name_or_path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None) -> Run:

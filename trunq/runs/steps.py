@@ -17,13 +17,14 @@ Set ``TRUNQ_RECORD_STEPS=0`` to switch recording off.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -41,31 +42,51 @@ def recording_enabled() -> bool:
     return os.environ.get("TRUNQ_RECORD_STEPS", "1").strip().lower() not in _FALSE_VALUES
 
 
-@contextmanager
-def record_step(step: Any) -> Iterator[Run | None]:
-    """Record one execution of ``step.run()`` as a STEP run; re-raises the step's exception."""
+def record_step(step: Any) -> AbstractContextManager[Run | None]:
+    """Record one execution of ``step.run()`` as a STEP run; the step's exception propagates.
+
+    ``with record_step(step) as run:`` gives the Run (None when recording is switched off).
+    """
     if not recording_enabled():
-        yield None
-        return
-    state = _process_state()
-    recorder = _StepRecorder(_new_step_run(step), state)
-    state.start(recorder)
-    try:
-        with ActiveRun(recorder.run), recorder:
-            yield recorder.run
-    except BaseException as exc:
-        recorder.run.status = RunStatus.ERROR
-        recorder.run.error = f"{type(exc).__name__}: {exc}"
-        recorder.run.traceback = traceback.format_exc()
-        raise
-    else:
-        recorder.run.status = RunStatus.COMPLETED
-    finally:
-        recorder.run.end_time = _fs.utc_now()
+        return nullcontext()
+    return _StepRecording(step)
+
+
+class _StepRecording:
+    """The context manager of :func:`record_step` (a class: cheaper than a generator)."""
+
+    __slots__ = ("_step", "_recorder", "_active")
+
+    def __init__(self, step: Any) -> None:
+        self._step = step
+        self._recorder: _StepRecorder | None = None
+        self._active: ActiveRun | None = None
+
+    def __enter__(self) -> Run:
+        state = _process_state()
+        recorder = self._recorder = _StepRecorder(_new_step_run(self._step, state), state)
+        state.start(recorder)
+        self._active = ActiveRun(recorder.run)
+        self._active.__enter__()
+        recorder.__enter__()
+        return recorder.run
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        recorder, run = self._recorder, self._recorder.run  # type: ignore[union-attr]
+        recorder.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
+        self._active.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
+        run.end_time = _fs.utc_now()
+        if exc is None:
+            run.status = RunStatus.COMPLETED
+        else:
+            run.status = RunStatus.ERROR
+            run.error = f"{type(exc).__name__}: {exc}"
+            run.traceback = "".join(traceback.format_exception(exc_type, exc, tb))
         try:
-            state.finish(recorder)
-        except Exception as exc:  # a full disk must not turn a good step into a failed one
-            _warn(f"trunq: could not record step run {recorder.run.name}: {exc}")
+            recorder.state.finish(recorder)  # type: ignore[union-attr]
+        except Exception as error:  # a full disk must not turn a good step into a failed one
+            _warn(f"trunq: could not record step run {run.name}: {error}")
+        return False
 
 
 def flush_step_records(timeout: float | None = 10.0) -> bool:
@@ -73,38 +94,63 @@ def flush_step_records(timeout: float | None = 10.0) -> bool:
     return True
 
 
-def _new_step_run(step: Any) -> Run:
+def _new_step_run(step: Any, state: _ProcessState) -> Run:
     started = _fs.utc_now()
     step_id = str(step.step_id)
-    name = _fs.safe_name(f"{step_id}@{started:%Y%m%dT%H%M%S.%fZ}")
-    run = Run.__new__(Run)  # skips the "load existing config" lookup of Run.__init__: the name is new
+    name = _fs.safe_name(f"{step_id}@{_compact_time(started)}")
+    run = _StepRun.__new__(_StepRun)  # skips the "load existing config" lookup of Run.__init__: the name is new
     run.__dict__.update(
-        name=name, path=_runs_root() / name, status=RunStatus.RUNNING, start_time=started, end_time=None,
+        name=name, root=_runs_root(), status=RunStatus.RUNNING, start_time=started, end_time=None,
         fn_name=None, cmds=None, run_type=RunType.STEP_RUN,
         upstream_artifacts=_target_paths(step.input()), downstream_artifacts=_target_paths(step.output()),
-        pid=os.getpid(), pgid=_fs.own_pgid(), pid_start=_fs.own_start_ticks(), host=_fs.HOST,
+        pid=state.pid, pgid=state.pgid, pid_start=state.pid_start, host=_fs.HOST,
         error=None, traceback=None, status_reason=None, extras={}, _capture=None, _active=None,
         step={"family": step.step_family, "step_id": step_id, "params": dict(step.to_str_params())},
     )
     return run
 
 
-_root_cache: tuple[str | None, str, Path] | None = None
+class _StepRun(Run):
+    """A Run whose folder path is only built when needed: most step runs never get a folder."""
+
+    @property  # type: ignore[override]
+    def path(self) -> Path:
+        folder = self.__dict__.get("_path")
+        if folder is None:
+            folder = self.__dict__["_path"] = self.__dict__["root"] / self.name
+        return folder
+
+    @path.setter
+    def path(self, value: Path) -> None:
+        self.__dict__["_path"] = Path(value)
+
+
+def _compact_time(moment: datetime) -> str:
+    """``20240101T120000.123456Z``, like strftime("%Y%m%dT%H%M%S.%fZ") at a third of its cost."""
+    return (f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}{moment.minute:02d}"
+            f"{moment.second:02d}.{moment.microsecond:06d}Z")
+
+
+_root_cache: tuple[str, Path] | None = None
 
 
 def _runs_root() -> Path:
-    """``_fs.runs_root()``, memoised on its inputs ($TRUNQ_RUNS_DIR and the cwd)."""
+    """``_fs.runs_root()``, memoised while $TRUNQ_RUNS_DIR holds the same absolute path."""
     global _root_cache
-    key = (os.environ.get("TRUNQ_RUNS_DIR"), os.getcwd())
+    from_env = os.environ.get("TRUNQ_RUNS_DIR")
     cached = _root_cache
-    if cached is not None and (cached[0], cached[1]) == key and key[0]:
-        return cached[2]
+    if cached is not None and cached[0] == from_env:
+        return cached[1]
     root = _fs.runs_root()
-    _root_cache = (key[0], key[1], root)
+    if from_env and os.path.isabs(from_env):
+        _root_cache = (from_env, root)
     return root
 
 
 def _target_paths(structure: Any) -> list[str]:
+    path = getattr(structure, "path", None)
+    if path is not None:  # the common single-target case, without flattening
+        return [str(path)]
     step_module = sys.modules.get("trunq.step")
     flatten = getattr(step_module, "flatten", None) or _flatten
     paths: list[str] = []
@@ -189,7 +235,7 @@ class _StepRecorder(Capture):
         """Write the final record: a journal line, or the folder when it needs one."""
         self.finished = True
         if not self.needs_folder:
-            os.write(self.state.journal_fd(self.run.path.parent), journal.encode(self.run.config()))
+            os.write(self.state.journal_fd(self.run.root), self.state.journal_line(self.run))
             return
         try:
             if self.files is None:
@@ -203,12 +249,34 @@ class _StepRecorder(Capture):
 
 # ---- per-process state: journal descriptors, running steps, the watchdog -------------------------
 class _ProcessState:
+    """Created on first use in a process and dropped in a forked child (see the end of the module)."""
+
     def __init__(self) -> None:
-        self.pid = os.getpid()
+        self.pid = os.getpid()  # a syscall of a few µs in some sandboxes: asked once per process
+        self.pgid = _fs.own_pgid()
+        self.pid_start = _fs.own_start_ticks()
         self.lock = threading.Lock()
         self.journals: dict[Path, int] = {}
         self.running: dict[int, _StepRecorder] = {}
         self.watchdog: threading.Thread | None = None
+        # The fields every quick, successful step run of this process shares, encoded once.
+        self.shared_fields = json.dumps({
+            "run_type": RunType.STEP_RUN.value, "fn_name": None, "cmds": None, "pid": self.pid, "pgid": self.pgid,
+            "pid_start": self.pid_start, "host": _fs.HOST, "error": None, "traceback": None, "status_reason": None,
+        })[1:-1]
+
+    def journal_line(self, run: Run) -> bytes:
+        """``run.config()`` as one JSON line; only the fields that vary per run are encoded here."""
+        if run.error or run.traceback or run.status_reason or run.fn_name or run.cmds:
+            return journal.encode(run.config())
+        varying = {"name": run.name, "status": run.status.value, "start_time": run.start_time.isoformat(),
+                   "end_time": run.end_time.isoformat(), "upstream_artifacts": run.upstream_artifacts,
+                   "downstream_artifacts": run.downstream_artifacts, "step": run.step, **run.extras}
+        try:
+            text = json.dumps(varying)
+        except TypeError:
+            return journal.encode(run.config())
+        return f"{text[:-1]}, {self.shared_fields}}}\n".encode()
 
     def start(self, recorder: _StepRecorder) -> None:
         self.running[id(recorder)] = recorder
@@ -256,7 +324,7 @@ _STATE: _ProcessState | None = None
 def _process_state() -> _ProcessState:
     global _STATE
     state = _STATE
-    if state is None or state.pid != os.getpid():
+    if state is None:  # the fork hook resets it, so no getpid() check per step
         state = _STATE = _ProcessState()
     return state
 

@@ -138,7 +138,7 @@ class CeleryExecutor:
     # ---- liveness ----------------------------------------------------------------------
     def _housekeeping(self) -> None:
         now = time.monotonic()
-        if self._jobs and not self._slots and now - self._last_worker_seen > NO_WORKER_GRACE_S:
+        if not self._slots and now - self._last_worker_seen > NO_WORKER_GRACE_S:
             raise NoWorkerAlive(f"all trunq workers stopped while steps were waiting: {START_WORKER_HINT}")
         if now < self._next_renewal or not self._jobs:
             return
