@@ -256,16 +256,25 @@ class CpuMeter:
         self.used = self._total() - self.start
 
 
+def wait_for_quiet(limit: float = 2.5, patience_s: float = 30.0) -> float:
+    """Wait (a little) for the 1-minute load average to drop: other jobs skew the rates."""
+    deadline = time.monotonic() + patience_s
+    while os.getloadavg()[0] > limit and time.monotonic() < deadline:
+        time.sleep(2)
+    return os.getloadavg()[0]
+
+
 def flat_rows(bench_steps, args, label: str, pids: tuple[int, ...]) -> list[tuple]:  # noqa: ANN001
     rows = []
     for attempt in range(args.repeat):
+        load = wait_for_quiet()
         with CpuMeter(*pids) as raw_cpu:
             raw = measure_raw(args.steps)
         with CpuMeter(*pids) as trunq_cpu:
             seconds, ok = measure_trunq(bench_steps.BenchAll(run_id=f"{label}{attempt}", steps=args.steps))
         rate = (args.steps + 1) / seconds
         raw_ms, trunq_ms = raw_cpu.used / args.steps * 1000, trunq_cpu.used / (args.steps + 1) * 1000
-        rows.append((raw, rate, ok, raw_ms, trunq_ms))
+        rows.append((raw, rate, ok, raw_ms, trunq_ms, load))
         print(f"{label} run {attempt + 1}: raw {raw:.0f}/s ({raw_ms:.2f} ms CPU/task), trunq {rate:.0f} steps/s "
               f"({trunq_ms:.2f} ms CPU/step), ok={ok}", flush=True)
     return rows
@@ -326,24 +335,23 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         "",
         f"| worker | run | raw Celery: {args.steps} no-op `delay()`, then `.get()` (/s) | trunq: {args.steps} "
         "trivial steps + root (steps/s) | trunq / raw | CPU ms per task: raw | CPU ms per step: trunq "
-        "| raw / trunq CPU | build ok |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| raw / trunq CPU | build ok | load1 before |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, rows in phases.items():
-        for index, (raw_rate, rate, ok, raw_ms, trunq_ms) in enumerate(rows, 1):
+        for index, (raw_rate, rate, ok, raw_ms, trunq_ms, load) in enumerate(rows, 1):
             lines.append(f"| {label} | {index} | {raw_rate:.0f} | {rate:.0f} | {rate / raw_rate:.0%} | "
-                         f"{raw_ms:.2f} | {trunq_ms:.2f} | {raw_ms / trunq_ms:.0%} | {ok} |")
+                         f"{raw_ms:.2f} | {trunq_ms:.2f} | {raw_ms / trunq_ms:.0%} | {ok} | {load:.1f} |")
         raw, rate, raw_ms, trunq_ms = (statistics.median(row[i] for row in rows) for i in (0, 1, 3, 4))
         lines.append(f"| {label} | **median** | **{raw:.0f}** | **{rate:.0f}** | **{rate / raw:.0%}** | "
-                     f"{raw_ms:.2f} | {trunq_ms:.2f} | **{raw_ms / trunq_ms:.0%}** | |")
+                     f"{raw_ms:.2f} | {trunq_ms:.2f} | **{raw_ms / trunq_ms:.0%}** | | |")
     recorded, unrecorded = (statistics.median(row[4] for row in rows) for rows in phases.values())
     raw_cpu = statistics.median(row[3] for rows in phases.values() for row in rows)
     lines += [
         "",
-        f"Recording each execution as a Run on the worker costs **{recorded - unrecorded:.2f} ms of CPU per "
-        "step** here (default minus no-runs). Without it, trunq's dispatch (lease, fencing, events,",
-        f"completion check) needs {unrecorded:.2f} ms per step against {raw_cpu:.2f} ms per raw Celery task "
-        f"(**{raw_cpu / unrecorded:.0%}** of raw throughput when CPU-bound).",
+        f"Run records on the worker: {recorded:.2f} ms of CPU per step with them, {unrecorded:.2f} ms "
+        f"without (raw Celery: {raw_cpu:.2f} ms per task). Both phases share the machine with other",
+        "jobs, so compare them only when their load averages are alike.",
     ]
     raw_monitor, trunq_monitor, counted = trips
     layered_seconds, layered_ok = layered

@@ -87,10 +87,16 @@ class StoreReporter:
         self.store.respond(self.step_id, message_id, response)
 
 
-def _recorder() -> Callable[[Step], Any]:
-    from trunq.runs.steps import record_step
+_record_step: Callable[[Step], Any] | None = None
 
-    return record_step
+
+def _recorder() -> Callable[[Step], Any]:
+    global _record_step
+    if _record_step is None:
+        from trunq.runs.steps import record_step
+
+        _record_step = record_step
+    return _record_step
 
 
 def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -> Outcome:

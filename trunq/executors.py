@@ -23,7 +23,6 @@ class Job:
     members: list[Node]
     tokens: list[str]
     holder: str
-    attempts: int = 1
     data: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -275,9 +275,13 @@ class Worker:
         if self._in_flight and hasattr(self.executor, "lost_jobs"):
             for job in self.executor.lost_jobs(list(self._in_flight.values())):
                 self._in_flight.pop(job.job_id, None)
-                job.attempts += 1
-                if job.attempts > _MAX_LOST:
-                    self.core.finished(job.members, False, "the step's executor was lost too many times")
+                for member in job.members:
+                    member.lost += 1
+                if max(member.lost for member in job.members) >= _MAX_LOST:
+                    reason = f"the worker running it vanished {_MAX_LOST} times (killed, out of memory?)"
+                    self.core.finished(job.members, False, reason)
+                    self.progress.failed(len(job.members))
+                    _log_failure(job.step, reason)
                     continue
                 self.core.give_back(job.members)
 

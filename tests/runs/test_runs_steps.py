@@ -83,3 +83,14 @@ def test_step_runs_are_listed_by_family(runs_dir):
             pass
     assert len(runs.list_runs(step_family="Report", run_type="STEP")) == 3
     assert runs.list_runs(step_family="Other") == []
+
+
+def test_journal_line_holds_the_same_fields_as_a_run_config(runs_dir):
+    with record_step(FakeStep()) as run:
+        pass  # silent and successful: a journal line, no folder
+
+    [journal_file] = (runs_dir / ".journal").iterdir()
+    [line] = journal_file.read_text().splitlines()
+    assert line.startswith('{"name": ')
+    assert json.loads(line) == run.config()
+    assert runs.load_run(run.name).config() == run.config()

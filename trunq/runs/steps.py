@@ -193,7 +193,10 @@ class _StepRecorder(Capture):
     def add(self, index: int, text: str) -> None:
         with self.state.lock:
             if self.files is not None:
-                self._write(index, text)
+                try:
+                    self._write(index, text)
+                except OSError as exc:  # the step's print must not fail because its log cannot be written
+                    _warn(f"trunq: could not write the log of step run {self.run.name}: {exc}")
                 return
             self.buffered[index].append(text)
             self.buffered_chars += len(text)

@@ -48,7 +48,7 @@ class Node:
     dependents: list[Node] = field(default_factory=list)
     unmet: int = 0
     seq: int = 0
-    token: str | None = None
+    lost: int = 0  # times the executor vanished while running it (distributed mode)
 
 
 class SchedulerCore:

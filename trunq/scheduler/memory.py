@@ -32,6 +32,8 @@ class MemoryStateStore:
         self._inbox: dict[str, list[tuple[str, str]]] = {}
         self._responses: dict[tuple[str, str], str] = {}
         self._message_seq = itertools.count(1)
+        self._dependents: dict[str, set[str]] = {}  # dependency -> steps that need it
+        self._cancels: dict[str, str] = {}  # step -> token of the execution asked to stop
 
     def now(self) -> float:
         return self._clock()
@@ -50,8 +52,21 @@ class MemoryStateStore:
                     record.status = "PENDING"
                 if old is not None:
                     record.retries = old.retries
+                self._index_dependents(record, old)
                 record.updated = now
                 self._steps[record.step_id] = record
+
+    def _index_dependents(self, record: StepRecord, old: StepRecord | None) -> None:
+        for dep in set(old.deps if old is not None else ()) - set(record.deps):
+            needing = self._dependents.get(dep)
+            if needing is not None:
+                needing.discard(record.step_id)
+        for dep in record.deps:
+            self._dependents.setdefault(dep, set()).add(record.step_id)
+
+    def dependents(self, step_id: str) -> list[str]:
+        with self._lock:
+            return sorted(self._dependents.get(step_id, ()))
 
     def get(self, step_id: str) -> StepRecord | None:
         with self._lock:
@@ -154,6 +169,7 @@ class MemoryStateStore:
                     results.append(False)
                     continue
                 del self._leases[step_id]
+                self._cancels.pop(step_id, None)
                 record = self._steps.get(step_id)
                 if record is not None:
                     record.status, record.expl, record.finished, record.updated = status, expl, now, now
@@ -163,6 +179,21 @@ class MemoryStateStore:
                 self._release(holder, None)
             self._lock.notify_all()
             return results
+
+    # ---- cancelling ---------------------------------------------------------------------
+    def request_cancel(self, step_id: str, requested_by: str = "") -> bool:
+        with self._lock:
+            token = self._lease_token(step_id, self._clock())
+            if token is None:
+                return False
+            self._cancels[step_id] = token
+            self._append("cancel", step_id, {"requested_by": requested_by})
+            self._lock.notify_all()
+            return True
+
+    def cancel_requested(self, step_id: str, token: str) -> bool:
+        with self._lock:
+            return self._cancels.get(step_id) == token
 
     # ---- resources ---------------------------------------------------------------------
     def _reap(self, resource: str, now: float) -> dict[str, tuple[int, float]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+import trunq.runs as trunq_runs
 from trunq.runs import Run, RunError
-from trunq.runs._fs import safe_name
 
 MAX_LOG_BYTES = 256 * 1024
 LOG_STREAMS = {"stdout": "out", "stderr": "err"}
@@ -28,28 +27,19 @@ def run_folder(root: Path, name: str) -> Path:
 
 
 def runs_of_step(root: Path, step_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Newest first. Step runs are named ``<step id>@<start time>``, so a prefix scan finds them."""
-    prefix = safe_name(step_id) + "@"
-    try:
-        names = [entry.name for entry in os.scandir(root) if entry.name.startswith(prefix) and entry.is_dir()]
-    except FileNotFoundError:
-        return []
-    found = []
-    for name in sorted(names, reverse=True)[:limit]:
-        summary = run_summary(root, name)
-        if summary is not None and (summary.get("step") or {}).get("step_id", step_id) == step_id:
-            found.append(summary)
-    return found
+    """Newest first: run folders and the journal lines of quick runs alike."""
+    return [_summary(run) for run in trunq_runs.runs_of_step(step_id, limit=limit, root=root)]
 
 
 def run_summary(root: Path, name: str) -> dict[str, Any] | None:
-    folder = run_folder(root, name)
-    if not (folder / Run.RUN_CONFIG_FILE).is_file():
-        return None
+    run_folder(root, name)  # refuses names that escape the root
     try:
-        run = Run(path=folder)
+        return _summary(trunq_runs.load_run(name, root=root))
     except (OSError, ValueError, RunError):
         return None
+
+
+def _summary(run: Run) -> dict[str, Any]:
     return {
         "name": run.name, "status": run.status.value, "start_time": _iso(run.start_time),
         "end_time": _iso(run.end_time), "duration": run.duration, "error": run.error,
@@ -69,6 +59,8 @@ def read_log(root: Path, name: str, stream: str, offset: int = 0) -> dict[str, A
         raise ValueError(f"unknown stream {stream!r} (stdout or stderr)")
     folder = run_folder(root, name)
     if not (folder / Run.RUN_CONFIG_FILE).is_file():
+        if run_summary(root, name) is not None:  # a quick run kept only in the journal: no output
+            return {"text": "", "offset": 0, "size": 0, "truncated": False}
         raise FileNotFoundError(name)
     path = (folder / f"{folder.name}.{suffix}").resolve()
     if not path.is_relative_to(root.resolve()):
