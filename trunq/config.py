@@ -86,17 +86,22 @@ class Configuration:
         value = self.get(section, key)
         if value is None or value == "":
             return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"[{section}] {key} must be true or false, got {value!r}")
+        return parse_bool(value, f"[{section}] {key}")
 
     def getintdict(self, section: str) -> dict[str, int]:
         return {key: self.getint(section, key) or 0 for key in self._sections.get(section, {})}
+
+
+def parse_bool(value: Any, where: str) -> bool:
+    """A config boolean: true/false, yes/no, on/off, 1/0 (any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{where} must be true or false, got {value!r}")
 
 
 def _read_cfg(path: str) -> dict[str, dict[str, Any]]:

@@ -87,10 +87,10 @@ class StoreReporter:
         self.store.respond(self.step_id, message_id, response)
 
 
-_record_step: Callable[[Step], Any] | None = None
+_record_step: Callable[..., Any] | None = None
 
 
-def _recorder() -> Callable[[Step], Any]:
+def _recorder() -> Callable[..., Any]:
     global _record_step
     if _record_step is None:
         from trunq.runs.steps import record_step
@@ -103,14 +103,15 @@ def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -
     """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
     step._reporter = reporter
     try:
+        deps = step.deps()
         if check_deps:
-            missing = [dep for dep in step.deps() if not is_complete(dep)]
+            missing = [dep for dep in deps if not is_complete(dep)]
             if missing:
                 names = ", ".join(repr(dep) for dep in missing[:5])
                 return Outcome(FAILED, f"Unfulfilled dependencies at run time: {names}")
         step.trigger_event(Event.START, step)
         started = time.monotonic()
-        with _recorder()(step):
+        with _recorder()(step, deps):
             new_deps = _run(step)
         if new_deps:
             return Outcome(PENDING, new_deps=new_deps)

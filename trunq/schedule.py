@@ -53,7 +53,7 @@ from typing import Any
 
 import click
 
-from trunq.config import ConfigError, get_config
+from trunq.config import ConfigError, get_config, parse_bool
 
 CATCHUP_POLICIES = ("latest", "all", "none")
 DEFAULT_STATE_FILE = os.path.join("~", ".local", "state", "trunq", "schedule.json")
@@ -89,17 +89,6 @@ class DaemonOptions:
     max_catchup: int = 100
 
 
-def _as_bool(value: Any, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{where} must be true or false, got {value!r}")
-
-
 def _spec_from_options(name: str, options: dict[str, Any]) -> ScheduleSpec:
     from croniter import croniter
 
@@ -121,7 +110,7 @@ def _spec_from_options(name: str, options: dict[str, Any]) -> ScheduleSpec:
         raise ConfigError(f"{where} catchup must be one of {', '.join(CATCHUP_POLICIES)}, got {catchup!r}")
     return ScheduleSpec(
         name=name, cron=cron, command=argv, module=options.get("module") or None, catchup=catchup,
-        local_scheduler=_as_bool(options.get("local_scheduler", True), f"{where} local_scheduler"),
+        local_scheduler=parse_bool(options.get("local_scheduler", True), f"{where} local_scheduler"),
     )
 
 

@@ -350,6 +350,51 @@ def test_heartbeats_expire(store, clock):
     assert (workers["w1"]["queues"], workers["w1"]["slots"]) == ([], 4)
 
 
+# ---- dependents (reverse index of deps) ------------------------------------------------
+def test_dependents_are_indexed_at_register_time(store):
+    store.register([record("C()"), record("B()", deps=["C()"]), record("A()", deps=["B()", "C()"])])
+    assert store.dependents("C()") == ["A()", "B()"]
+    assert store.dependents("B()") == ["A()"]
+    assert store.dependents("A()") == [] and store.dependents("unknown") == []
+
+
+def test_dependents_follow_a_step_registered_again_with_other_deps(store):
+    store.register([record("A()", deps=["B()", "C()"])])
+    store.register([record("A()", deps=["C()", "D()"])])
+    assert store.dependents("B()") == []
+    assert store.dependents("C()") == ["A()"] and store.dependents("D()") == ["A()"]
+    store.register([record("A()")])
+    assert store.dependents("C()") == [] and store.dependents("D()") == []
+
+
+# ---- cancelling a running step -----------------------------------------------------------
+def test_cancel_flags_the_execution_holding_the_lease_and_logs_an_event(store):
+    store.register([record("s")])
+    assert store.request_cancel("s", "web") is False  # nothing runs: nothing to stop
+    token = store.acquire("s", "w", LONG_MS)
+    assert store.cancel_requested("s", token) is False
+    after = store.last_event_id()
+    assert store.request_cancel("s", "web") is True
+    assert store.cancel_requested("s", token) is True
+    assert store.cancel_requested("s", "w:999") is False  # another execution is not concerned
+    assert [(e.kind, e.step_id, e.data) for e in store.read_events(after)] == [("cancel", "s", {"requested_by": "web"})]
+
+
+def test_a_cancel_does_not_outlive_its_execution(store, clock):
+    store.register([record("s"), record("t")])
+    finished = store.acquire("s", "w", LONG_MS)
+    store.request_cancel("s")
+    store.finish([("s", finished)], "FAILED", expl="cancelled")
+    rerun = store.acquire("s", "w", LONG_MS)
+    assert not store.cancel_requested("s", finished) and not store.cancel_requested("s", rerun)
+    expired = store.acquire("t", "w", TTL_MS)
+    store.request_cancel("t")
+    assert store.cancel_requested("t", expired)
+    clock.advance(PAST_TTL)
+    taken_over = store.acquire("t", "other", LONG_MS)
+    assert not store.cancel_requested("t", taken_over)
+
+
 # ---- messages --------------------------------------------------------------------------
 def test_messages_are_queued_taken_once_and_answered(store):
     after = store.last_event_id()

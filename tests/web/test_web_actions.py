@@ -85,12 +85,15 @@ def test_re_enable_and_forgive(client: Any, store: Any) -> None:
     assert client.post(f"/api/step/forgive?id={ids[1]}", headers=HEADERS).status_code == 409
 
 
-def test_cancel_publishes_a_request_the_worker_follows(client: Any, store: Any) -> None:
+def test_cancel_flags_the_running_execution_for_its_worker(client: Any, store: Any) -> None:
     ids = chain(store, 2)
-    start_running(store, ids[0], worker="w7")
+    token = start_running(store, ids[0], worker="w7")
     after = store.last_event_id()
     response = client.post(f"/api/step/cancel?id={ids[0]}", headers=HEADERS)
     assert response.status_code == 202
+    assert response.get_json() == {"step_id": ids[0], "requested": True, "worker": "w7"}
+    assert store.cancel_requested(ids[0], token)
     events = [e for e in store.read_events(after) if e.kind == "cancel"]
-    assert [(e.step_id, e.data["worker"]) for e in events] == [(ids[0], "w7")]
-    assert client.post(f"/api/step/cancel?id={ids[1]}", headers=HEADERS).status_code == 409
+    assert [(e.step_id, e.data["requested_by"]) for e in events] == [(ids[0], "web")]
+    refused = client.post(f"/api/step/cancel?id={ids[1]}", headers=HEADERS)
+    assert refused.status_code == 409 and "PENDING" in refused.get_json()["error"]

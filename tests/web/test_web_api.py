@@ -72,6 +72,19 @@ def test_step_detail_shows_dependencies_dependents_and_failure(client: Any, stor
     assert client.get("/api/step").status_code == 400
 
 
+def test_dependents_come_from_the_reverse_index_not_from_recent_steps(store: Any, runs_root: Path) -> None:
+    store.register([StepRecord(f"Need(n={n})", "Need", deps=["Base()"]) for n in range(3)])
+    store.register([StepRecord("Base()", "Base")])
+    store.register([StepRecord(f"Noise(n={n})", "Noise") for n in range(40)])  # newer than the dependents
+    client = create_app({"dependents_max": 2}, store=store, runs_root=runs_root).test_client()
+    detail = client.get("/api/step?id=Base()").get_json()
+    assert [d["step_id"] for d in detail["dependents"]] == ["Need(n=0)", "Need(n=1)"]
+    assert detail["dependents"][0] == {"step_id": "Need(n=0)", "family": "Need", "status": "PENDING"}
+    assert detail["dependents_complete"] is False
+    roomy = create_app({}, store=store, runs_root=runs_root).test_client().get("/api/step?id=Base()").get_json()
+    assert len(roomy["dependents"]) == 3 and roomy["dependents_complete"] is True
+
+
 def test_graph_lists_the_upstream_steps_and_groups_big_graphs_by_family(store: Any, runs_root: Path) -> None:
     app = create_app({**ACTIONS_ON, "graph_collapse_above": 10, "graph_max_nodes": 40}, store=store,
                      runs_root=runs_root)

@@ -42,29 +42,30 @@ def recording_enabled() -> bool:
     return os.environ.get("TRUNQ_RECORD_STEPS", "1").strip().lower() not in _FALSE_VALUES
 
 
-def record_step(step: Any) -> AbstractContextManager[Run | None]:
+def record_step(step: Any, deps: list[Any] | None = None) -> AbstractContextManager[Run | None]:
     """Record one execution of ``step.run()`` as a STEP run; the step's exception propagates.
 
     ``with record_step(step) as run:`` gives the Run (None when recording is switched off).
     """
     if not recording_enabled():
         return nullcontext()
-    return _StepRecording(step)
+    return _StepRecording(step, deps)
 
 
 class _StepRecording:
     """The context manager of :func:`record_step` (a class: cheaper than a generator)."""
 
-    __slots__ = ("_step", "_recorder", "_active")
+    __slots__ = ("_step", "_deps", "_recorder", "_active")
 
-    def __init__(self, step: Any) -> None:
+    def __init__(self, step: Any, deps: list[Any] | None) -> None:
         self._step = step
+        self._deps = deps
         self._recorder: _StepRecorder | None = None
         self._active: ActiveRun | None = None
 
     def __enter__(self) -> Run:
         state = _process_state()
-        recorder = self._recorder = _StepRecorder(_new_step_run(self._step, state), state)
+        recorder = self._recorder = _StepRecorder(_new_step_run(self._step, state, self._deps), state)
         state.start(recorder)
         self._active = ActiveRun(recorder.run)
         self._active.__enter__()
@@ -94,7 +95,7 @@ def flush_step_records(timeout: float | None = 10.0) -> bool:
     return True
 
 
-def _new_step_run(step: Any, state: _ProcessState) -> Run:
+def _new_step_run(step: Any, state: _ProcessState, deps: list[Any] | None = None) -> Run:
     started = _fs.utc_now()
     step_id = str(step.step_id)
     name = _fs.safe_name(f"{step_id}@{_compact_time(started)}")
@@ -102,7 +103,7 @@ def _new_step_run(step: Any, state: _ProcessState) -> Run:
     run.__dict__.update(
         name=name, root=_runs_root(), status=RunStatus.RUNNING, start_time=started, end_time=None,
         fn_name=None, cmds=None, run_type=RunType.STEP_RUN,
-        upstream_artifacts=_target_paths(step.input()), downstream_artifacts=_target_paths(step.output()),
+        upstream_artifacts=_target_paths(step.input() if deps is None else [dep.output() for dep in deps]), downstream_artifacts=_target_paths(step.output()),
         pid=state.pid, pgid=state.pgid, pid_start=state.pid_start, host=_fs.HOST,
         error=None, traceback=None, status_reason=None, extras={}, _capture=None, _active=None,
         step={"family": step.step_family, "step_id": step_id, "params": dict(step.to_str_params())},
@@ -153,12 +154,12 @@ def _target_paths(structure: Any) -> list[str]:
         return [str(path)]
     step_module = sys.modules.get("trunq.step")
     flatten = getattr(step_module, "flatten", None) or _flatten
-    paths: list[str] = []
+    paths: dict[str, None] = {}  # ordered and de-duplicated in O(n)
     for target in flatten(structure):
         path = getattr(target, "path", None)
-        if path is not None and str(path) not in paths:
-            paths.append(str(path))
-    return paths
+        if path is not None:
+            paths[str(path)] = None
+    return list(paths)
 
 
 def _flatten(structure: Any) -> list[Any]:

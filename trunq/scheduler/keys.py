@@ -30,6 +30,8 @@ key (after the prefix)           type    content
 ``:inbox:<step_id>``             LIST    JSON ``[message_id, content]`` waiting for the step
 ``:responses:<step_id>``         HASH    message_id -> response
 ``:seq:<name>``                  STRING  counters for message ids and failure members
+``:dependents:<step_id>``        SET     ids of the steps whose deps list this step
+``:cancel:<step_id>``            STRING  token of the execution asked to stop (expires)
 ===============================  ======  ====================================================
 
 Times stored in hashes are seconds (``"%.3f"``); ZSET scores are milliseconds.
@@ -119,3 +121,9 @@ class KeySpace:
 
     def sequence(self, name: str) -> str:
         return self.key("seq", name)
+
+    def dependents(self, step_id: str) -> str:
+        return self.key("dependents", step_id)
+
+    def cancel(self, step_id: str) -> str:
+        return self.key("cancel", step_id)

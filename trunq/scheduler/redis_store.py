@@ -25,6 +25,7 @@ from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
 REGISTER_CHUNK = 500  # records per register script call: keeps each call short
 MAX_SEARCH_SCAN = 200_000  # step ids a search looks at, at most
+CANCEL_FLAG_TTL_MS = 24 * 3600 * 1000  # a flag outlives any lease; tokens are never reused
 _LUA_DIR = Path(__file__).with_name("lua")
 
 _JSON_FIELDS = frozenset({"params", "deps", "resources"})
@@ -193,6 +194,10 @@ class RedisStateStore:
         counts = self._redis.hgetall(self._keys.family_counts)
         return {family: int(n) for family, n in counts.items() if int(n) > 0}
 
+    @_reports_outage
+    def dependents(self, step_id: str) -> list[str]:
+        return sorted(self._redis.smembers(self._keys.dependents(step_id)))
+
     # ---- leases ------------------------------------------------------------------------
     @_reports_outage
     def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
@@ -219,6 +224,15 @@ class RedisStateStore:
         pairs = [[step_id, token] for step_id, token in items]
         results = self._run("finish", json.dumps(pairs), status, expl or "", holder or "")
         return [flag == 1 for flag in results]
+
+    # ---- cancelling ---------------------------------------------------------------------
+    @_reports_outage
+    def request_cancel(self, step_id: str, requested_by: str = "") -> bool:
+        return self._run("request_cancel", step_id, requested_by, CANCEL_FLAG_TTL_MS) == 1
+
+    @_reports_outage
+    def cancel_requested(self, step_id: str, token: str) -> bool:
+        return self._redis.get(self._keys.cancel(step_id)) == token
 
     # ---- counted resources -------------------------------------------------------------
     @_reports_outage

@@ -21,7 +21,7 @@ from typing import Any
 from billiard.exceptions import WorkerLostError
 from celery import Celery, signals
 
-from trunq.tasks import runner
+from trunq.tasks import runner, supervisors
 
 logger = logging.getLogger("trunq.worker")
 
@@ -42,6 +42,7 @@ def create_app() -> Celery:
     if overrides:
         celery_app.conf.update(overrides)
     celery_app.task(name=TASK_NAME, ignore_result=True, acks_late=True)(execute_step)
+    supervisors.register(celery_app)  # Runs and TaskList on the pool
     return celery_app
 
 
@@ -69,6 +70,12 @@ def _import_from_cwd(**_: Any) -> None:
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
+
+
+@signals.worker_process_init.connect
+def _mark_pool_process(**_: Any) -> None:
+    """A prefork pool process: the pool replaces it if a cancelled step must be killed."""
+    runner.replaceable_process = True
 
 
 # ---- worker heartbeats (main process of ``celery worker``) -------------------------------

@@ -1,8 +1,8 @@
 """The worker side of one step execution (what the Celery task does; no Celery here).
 
 ``run_payload``: check the fencing token (``store.start``), keep the leases alive while the
-step runs, run it with ``execute_step``, announce new dynamic dependencies, and end with one
-fenced ``store.finish``. A delivery whose token lost its lease does nothing, so Celery
+step runs (and stop it when the web UI cancels it), run it with ``execute_step``, announce
+new dynamic dependencies, and end with one fenced ``store.finish``. A delivery whose token lost its lease does nothing, so Celery
 delivering a message twice, or trunq dispatching a lost step again, never runs one step
 twice at once.
 """
@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from trunq.execution import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
 from trunq.resolver import clear_completion_cache
+from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
 from trunq.tasks.payload import PayloadError, rebuild_step, step_reference
 
 logger = logging.getLogger("trunq.worker")
@@ -44,34 +48,57 @@ def execution_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+KEPT, LOST, CANCELLED = "kept", "lost", "cancelled"
+CANCEL_CHECK_S = 0.5  # how often a running step's cancel flag is read (one GET per step)
+replaceable_process = False  # True in a Celery prefork pool process (app.py): it may be killed
+
+
+@dataclass
+class _Tracked:
+    store: Any
+    members: list[tuple[str, str]]
+    holder: str
+    lease_ms: int
+    interruption: Interruption | None
+    next_renewal: float = 0.0
+    cancelled_at: float | None = None
+
+
 class LeaseKeeper:
-    """One thread per process renewing the leases and resources of the running step(s).
+    """One thread per process renewing the leases and resources of the running step(s),
+    and watching whether someone asked to cancel them.
 
     Renewal happens every lease/3; a renewal that fails means another execution may now
-    own the step, which ``lost()`` reports so the result is not written.
+    own the step, which ``untrack()`` reports (LOST) so the result is not written. A
+    cancel interrupts the step (``trunq.tasks.cancel``); one that does not stop within
+    ``GRACE_S`` is failed in the store here, and its process killed when the pool can
+    replace it.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._tracked: dict[str, tuple[Any, list[tuple[str, str]], str, int]] = {}
-        self._lost: set[str] = set()
+        self._tracked: dict[str, _Tracked] = {}
+        self._ended: dict[str, str] = {}  # key -> LOST or CANCELLED
         self._pid = -1
         self._thread: threading.Thread | None = None
 
-    def track(self, key: str, store: Any, members: list[tuple[str, str]], holder: str, lease_ms: int) -> None:
+    def track(self, key: str, store: Any, members: list[tuple[str, str]], holder: str, lease_ms: int,
+              interruption: Interruption | None = None) -> None:
+        entry = _Tracked(store, members, holder, lease_ms, interruption, time.monotonic() + lease_ms / 3000)
         with self._lock:
-            self._tracked[key] = (store, members, holder, lease_ms)
-            self._lost.discard(key)
+            self._tracked[key] = entry
+            self._ended.pop(key, None)
             self._ensure_thread()
 
-    def untrack(self, key: str) -> bool:
-        """Stop renewing; True when the leases were kept all along."""
+    def untrack(self, key: str) -> str:
+        """Stop watching; KEPT, LOST (the leases expired) or CANCELLED."""
         with self._lock:
-            self._tracked.pop(key, None)
-            lost = key in self._lost
-            self._lost.discard(key)
-            return not lost
+            entry = self._tracked.pop(key, None)
+            ended = self._ended.pop(key, KEPT)
+            if entry is not None and entry.cancelled_at is not None:
+                return CANCELLED
+            return ended
 
     def _ensure_thread(self) -> None:
         if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
@@ -82,21 +109,55 @@ class LeaseKeeper:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                interval = min((lease / 3000 for _, _, _, lease in self._tracked.values()), default=1.0)
-                self._wake.wait(timeout=max(0.05, interval))
+                self._wake.wait(timeout=CANCEL_CHECK_S)
                 tracked = list(self._tracked.items())
-            for key, (store, members, holder, lease_ms) in tracked:
-                if not self._renew(store, members, holder, lease_ms):
-                    with self._lock:
-                        if key in self._tracked:
-                            self._lost.add(key)
-                            del self._tracked[key]
+            for key, entry in tracked:
+                self._serve(key, entry, time.monotonic())
+
+    def _serve(self, key: str, entry: _Tracked, now: float) -> None:
+        if entry.cancelled_at is None and self._cancel_requested(entry):
+            with self._lock:
+                if self._tracked.get(key) is entry:
+                    entry.cancelled_at = now
+                    if entry.interruption is not None:
+                        entry.interruption.interrupt()
+        elif entry.cancelled_at is not None and now - entry.cancelled_at >= GRACE_S:
+            self._force_stop(key, entry)
+            return
+        if now >= entry.next_renewal:
+            entry.next_renewal = now + entry.lease_ms / 3000
+            if not self._renew(entry):
+                self._end(key, entry, LOST)
+
+    def _end(self, key: str, entry: _Tracked, how: str) -> None:
+        with self._lock:
+            if self._tracked.get(key) is entry:
+                del self._tracked[key]
+                self._ended[key] = how
+
+    def _force_stop(self, key: str, entry: _Tracked) -> None:
+        """The step ignored the interruption: fail it now; kill its process if replaceable."""
+        logger.warning("trunq: %s did not stop within %.0fs of its cancel", entry.members[0][0], GRACE_S)
+        self._end(key, entry, CANCELLED)
+        try:
+            entry.store.finish(entry.members, FAILED, expl=CANCEL_REASON, holder=entry.holder or None)
+        except Exception as exc:
+            logger.warning("trunq: could not record a cancelled step: %s", exc)
+        if replaceable_process:
+            os.kill(os.getpid(), signal.SIGKILL)  # the pool starts a new process in its place
 
     @staticmethod
-    def _renew(store: Any, members: list[tuple[str, str]], holder: str, lease_ms: int) -> bool:
+    def _cancel_requested(entry: _Tracked) -> bool:
         try:
-            kept = all([store.renew(step_id, token, lease_ms) for step_id, token in members])
-            store.renew_resources(holder, lease_ms)
+            return any(entry.store.cancel_requested(step_id, token) for step_id, token in entry.members)
+        except Exception:  # Redis away for a moment: look again next round
+            return False
+
+    @staticmethod
+    def _renew(entry: _Tracked) -> bool:
+        try:
+            kept = all([entry.store.renew(step_id, token, entry.lease_ms) for step_id, token in entry.members])
+            entry.store.renew_resources(entry.holder, entry.lease_ms)
             return kept
         except Exception as exc:  # Redis away for a moment: try again next round
             logger.warning("trunq: could not renew a lease: %s", exc)
@@ -115,15 +176,21 @@ def run_payload(payload: dict[str, Any]) -> str:
     if not store.start(first_id, first_token, execution_id()):
         return "stale"  # another dispatch of this step owns it now
     key = f"{first_id}|{first_token}"
-    lease_keeper.track(key, store, members, holder, int(payload.get("lease_ms") or 30000))
+    interruption = Interruption()
+    lease_keeper.track(key, store, members, holder, int(payload.get("lease_ms") or 30000), interruption)
     try:
-        outcome = _execute(store, payload, first_id, holder)
+        with interruption:
+            outcome = _execute(store, payload, first_id, holder)
+    except StepCancelled:
+        outcome = Outcome(FAILED, CANCEL_REASON)
     finally:
-        kept = lease_keeper.untrack(key)
+        ended = lease_keeper.untrack(key)
         clear_completion_cache()
-    if not kept:
+    if ended == LOST:
         logger.warning("trunq: %s lost its lease while running; its result is not recorded", first_id)
         return "lost"
+    if ended == CANCELLED:
+        outcome = Outcome(FAILED, CANCEL_REASON)
     if outcome.status == PENDING:
         store.publish("dynamic", first_id, {"deps": [step_reference(dep) for dep in outcome.new_deps]})
     store.finish(members, outcome.status, expl=outcome.expl, holder=holder or None)

@@ -66,7 +66,7 @@ def steps() -> Any:
 @blueprint.get("/step")
 def step() -> Any:
     context = web_context()
-    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_scan)
+    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_max)
     if detail is None:
         raise ApiError(404, "no such step")
     return jsonify(detail)

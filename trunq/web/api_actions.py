@@ -1,4 +1,4 @@
-"""Mutating API: message console, re-enable / forgive, cancel.
+"""Mutating API: message console, re-enable / forgive, cancel a running step.
 
 Off unless ``[web] allow_actions = true`` and ``[web] token`` are set; every call must
 carry the token in the ``X-Trunq-Token`` header. A browser cannot add that header to a
@@ -114,8 +114,9 @@ def _cleared(record: StepRecord) -> Any:
 @blueprint.post("/cancel")
 @requires_token
 def cancel() -> Any:
-    """Ask the worker running the step to stop it (it follows ``cancel`` events)."""
+    """Ask the execution of a running step to stop; its worker fails it ("cancelled from
+    the web UI") within about a second, see ``trunq.tasks.cancel``."""
     record = _running_step()
-    event_id = web_context().store.publish("cancel", record.step_id, {"requested_by": "web",
-                                                                      "worker": record.worker})
-    return jsonify(step_id=record.step_id, requested=True, event_id=event_id), 202
+    if not web_context().store.request_cancel(record.step_id, requested_by="web"):
+        raise ApiError(409, "the step is not running any more")
+    return jsonify(step_id=record.step_id, requested=True, worker=record.worker), 202

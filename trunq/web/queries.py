@@ -37,7 +37,7 @@ def overview(store: StateStore, family: str | None = None) -> dict[str, Any]:
     return {"status_counts": store.status_counts(family), "family_counts": store.family_counts()}
 
 
-def step_detail(store: StateStore, step_id: str, dependents_scan: int) -> dict[str, Any] | None:
+def step_detail(store: StateStore, step_id: str, dependents_max: int) -> dict[str, Any] | None:
     record = store.get(step_id)
     if record is None:
         return None
@@ -46,7 +46,7 @@ def step_detail(store: StateStore, step_id: str, dependents_scan: int) -> dict[s
     found = {r.step_id for r in deps}
     detail["dependencies"] = [_link(r) for r in deps] + [
         {"step_id": missing, "family": None, "status": "UNKNOWN"} for missing in record.deps if missing not in found]
-    detail["dependents"], detail["dependents_complete"] = recent_dependents(store, step_id, dependents_scan)
+    detail["dependents"], detail["dependents_complete"] = dependents(store, step_id, dependents_max)
     return detail
 
 
@@ -54,15 +54,12 @@ def _link(record: StepRecord) -> dict[str, Any]:
     return {"step_id": record.step_id, "family": record.family, "status": record.status}
 
 
-def recent_dependents(store: StateStore, step_id: str, scan: int) -> tuple[list[dict[str, Any]], bool]:
-    """Steps that list ``step_id`` as a dependency, among the ``scan`` most recently updated.
-
-    The store keeps no reverse index, so this is a bounded look; the flag tells the page
-    whether every step was looked at.
-    """
-    total, records = store.list_steps(offset=0, limit=scan)
-    dependents = [_link(r) for r in records if step_id in r.deps]
-    return dependents, total <= scan
+def dependents(store: StateStore, step_id: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """The steps that need ``step_id`` (the store's reverse index), at most ``limit`` of
+    them; the flag is False when some were left out."""
+    ids = store.dependents(step_id)
+    shown = [record for record in store.get_many(ids[:limit]) if record is not None]
+    return [_link(record) for record in shown], len(ids) <= limit
 
 
 def upstream_records(store: StateStore, root: StepRecord, max_nodes: int) -> tuple[list[StepRecord], bool]:

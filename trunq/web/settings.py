@@ -23,7 +23,7 @@ class WebSettings:
     page_size_max: int = 200
     graph_max_nodes: int = 2000
     graph_collapse_above: int = 300
-    dependents_scan: int = 300
+    dependents_max: int = 500
     resource_limits: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -49,7 +49,7 @@ def settings_from(config: Any = None) -> WebSettings:
         page_size_max=int(web.get("page_size_max", 200)),
         graph_max_nodes=int(web.get("graph_max_nodes", 2000)),
         graph_collapse_above=int(web.get("graph_collapse_above", 300)),
-        dependents_scan=int(web.get("dependents_scan", 300)),
+        dependents_max=int(web.get("dependents_max", 500)),
         resource_limits={name: int(units) for name, units in limits.items()},
     )
 

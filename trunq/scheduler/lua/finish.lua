@@ -6,7 +6,7 @@ local results = {}
 for i, item in ipairs(items) do
   local id, token = item[1], item[2]
   if lease_is(id, token) then
-    redis.call("DEL", key("lease", id))
+    redis.call("DEL", key("lease", id), key("cancel", id))
     change_step(id, {status = status, expl = (expl ~= "" and expl) or false, finished = NOW_S})
     emit("status", id, {status = status, expl = (expl ~= "" and expl) or cjson.null})
     results[i] = 1

@@ -1,10 +1,25 @@
 -- register(records_json): upsert steps. records = [{step_id=..., fields={name=value}}]
 -- A leased step keeps its status, a disabled one is DISABLED, every other one PENDING.
+-- The reverse index (key "dependents", dep) follows the deps of each record.
+local function index_dependents(id, old_deps_json, new_deps_json)
+  local new_deps = cjson.decode(new_deps_json or "[]")
+  local keep = {}
+  for _, dep in ipairs(new_deps) do
+    keep[dep] = true
+    redis.call("SADD", key("dependents", dep), id)
+  end
+  if old_deps_json then
+    for _, dep in ipairs(cjson.decode(old_deps_json)) do
+      if not keep[dep] then redis.call("SREM", key("dependents", dep), id) end
+    end
+  end
+end
+
 local records = cjson.decode(arg(1))
 for _, record in ipairs(records) do
   local id = record.step_id
   local step = key("step", id)
-  local old = redis.call("HMGET", step, "status", "family", "retries")
+  local old = redis.call("HMGET", step, "status", "family", "retries", "deps")
   local status = "PENDING"
   if old[1] and redis.call("EXISTS", key("lease", id)) == 1 then status = old[1]
   elseif is_disabled(id) then status = "DISABLED" end
@@ -14,6 +29,7 @@ for _, record in ipairs(records) do
       table.insert(fields, name); table.insert(fields, value)
     end
   end
+  index_dependents(id, old[4], record.fields.deps)
   redis.call("DEL", step)
   redis.call("HSET", step, unpack(fields))
   reindex(id, old[1], old[2], status, record.fields.family)
