@@ -14,7 +14,6 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from tests.integration.conftest import Cluster, start_cluster
@@ -46,7 +45,6 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pool: Cluster) -> 
 
 def _recorded_groups(base: Path) -> set[int]:
     """Process groups named by run records (runs and TaskList tasks) under ``base``."""
-    worker_pids = {process.pid for process in psutil.process_iter() if "celery" in " ".join(_cmdline(process))}
     groups = set()
     for config in base.rglob("config_for_run.json"):
         try:
@@ -54,16 +52,9 @@ def _recorded_groups(base: Path) -> set[int]:
         except (OSError, ValueError):
             continue
         pgid = data.get("pgid")
-        if pgid and pgid != os.getpgid(0) and pgid not in worker_pids:
+        if pgid and pgid != os.getpgid(0):
             groups.add(int(pgid))
     return groups
-
-
-def _cmdline(process: psutil.Process) -> list[str]:
-    try:
-        return process.cmdline()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return []
 
 
 @pytest.fixture

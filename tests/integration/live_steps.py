@@ -106,7 +106,7 @@ class LiveStubborn(LiveBase):
 class LiveReport(LiveBase):
     """A build to watch: a chain of ``parts``, a note with markup, a sleeper, a listener."""
 
-    parts = trunq.IntParameter(default=6)
+    parts = trunq.IntParameter(default=8)
     listen = trunq.BoolParameter(default=True)
 
     def requires(self) -> list[LiveBase]:

@@ -326,3 +326,81 @@ def test_spec01_custom_factory():
 
     assert trunq.build([MyStep1(x=1)], worker_scheduler_factory=MyFactory())
     assert len(created) == 1 and isinstance(created[0], MyWorker)
+
+
+def test_hooks_and_events_fire_during_a_build(out):
+    seen = []
+
+    class Hooked(trunq.Step):
+        ok = trunq.BoolParameter()
+
+        def output(self):
+            return trunq.LocalTarget(out / f"hooked-{self.ok}")
+
+        def run(self):
+            if not self.ok:
+                raise KeyError("missing key")
+            with self.output().open("w") as f:
+                f.write("x")
+
+        def on_success(self):
+            seen.append("on_success")
+
+        def on_failure(self, exception):
+            seen.append(f"on_failure {type(exception).__name__}")
+            return "custom explanation"
+
+    @Hooked.event_handler(trunq.Event.START)
+    def started(step):
+        seen.append(f"start {step.ok}")
+
+    @Hooked.event_handler(trunq.Event.SUCCESS)
+    def succeeded(step):
+        seen.append("success")
+
+    @Hooked.event_handler(trunq.Event.FAILURE)
+    def failed(step, exc):
+        seen.append(f"failure {exc!r}")
+
+    result = trunq.build([Hooked(ok=True), Hooked(ok=False)], detailed_summary=True)
+    assert seen == ["start True", "on_success", "success", "start False", "on_failure KeyError",
+                    "failure KeyError('missing key')"]
+    failed_node = result.worker.core.nodes[Hooked(ok=False).step_id]
+    assert failed_node.expl == "custom explanation"
+
+
+def test_progress_line_counts_done_and_failed():
+    import io
+
+    from trunq.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(enabled=True, stream=stream, interval=0)
+    progress.total = 3
+    progress.done(2)
+    progress.failed(1)
+    progress.close()
+    assert "[trunq] 2/3 steps done, 1 failed" in stream.getvalue()
+    assert stream.getvalue().endswith("\n")
+
+
+def test_priority_decides_the_order_of_independent_steps(out):
+    order = []
+
+    class Ranked(trunq.Step):
+        n = trunq.IntParameter()
+
+        @property
+        def priority(self):
+            return self.n
+
+        def output(self):
+            return trunq.LocalTarget(out / f"ranked-{self.n}")
+
+        def run(self):
+            order.append(self.n)
+            with self.output().open("w") as f:
+                f.write("x")
+
+    assert trunq.build([Ranked(n) for n in (3, 9, 1, 5)])
+    assert order == [9, 5, 3, 1]
