@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from web_support import ACTIONS_ON, CHROMIUM_ARGS
 
 from tests.redis_fixtures import redis_server, redis_url  # noqa: F401  (fixtures)
 from trunq.scheduler.memory import MemoryStateStore
 from trunq.scheduler.redis_store import RedisStateStore
 from trunq.web import create_app
-
-TOKEN = "test-token-123"
-ACTIONS_ON = {"allow_actions": True, "token": TOKEN, "poll_ms": 300, "resources": {"db": 2}}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -48,26 +43,6 @@ def runs_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(store: Any, runs_root: Path) -> Any:
     return create_app(ACTIONS_ON, store=store, runs_root=runs_root).test_client()
-
-
-class LiveServer:
-    """The app served by werkzeug on a free loopback port, in a thread of this process."""
-
-    def __init__(self, app: Any) -> None:
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

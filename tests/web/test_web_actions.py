@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from test_web_api import chain, run_to_end, start_running
+from web_support import TOKEN
 
-from conftest import TOKEN
 from trunq.scheduler.memory import MemoryStateStore
 from trunq.scheduler.state import StepRecord
 from trunq.web import create_app

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_support import ACTIONS_ON, TOKEN
 
-from conftest import ACTIONS_ON, TOKEN
 from trunq.scheduler.state import StepRecord
 from trunq.web import create_app
 

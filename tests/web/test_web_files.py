@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import ACTIONS_ON
+from web_support import ACTIONS_ON
+
 from trunq.history import History
 from trunq.runs import Run
 from trunq.runs._fs import safe_name

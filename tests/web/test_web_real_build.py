@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from web_support import ACTIONS_ON, TOKEN, LiveServer
 
-from conftest import ACTIONS_ON, TOKEN, LiveServer
 from tests.integration.conftest import HERE as STEPS_DIR
 from tests.integration.conftest import Cluster, start_cluster, stop_group
 from trunq.history import History
@@ -68,7 +68,7 @@ class RealBuild:
         self.sleeper = live_steps.LiveSleeper(root=str(root))
         self.listener = live_steps.LiveListener(root=str(root))
         self.parts = [live_steps.LivePart(root=str(root), part=n) for n in range(PARTS)]
-        flags = ["--root", str(root), "--parts", str(PARTS)] + ([] if listen else ["--no-listen"])
+        flags = ["--root", str(root), "--parts", str(PARTS), "--listen", "true" if listen else "false"]
         self.client = cluster.spawn("build", "LiveReport", *MODULE, *flags)
 
     def finish(self, timeout: float = 30.0) -> subprocess.CompletedProcess:
@@ -156,7 +156,7 @@ def test_console_talks_to_a_running_step_and_markup_shows_as_text(app_server: Li
     text_cell = page.locator("#step-params tr", has_text="text").locator("td.param")
     text_cell.wait_for()
     assert text_cell.inner_text() == live_steps.XSS_TEXT
-    page.goto(app_server.url + "/?search=LiveNote")
+    page.goto(f"{app_server.url}/?search={quote(build.note.step_id, safe='')}")  # other tests' notes too
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body a.steplink").inner_text() == build.note.step_id
     assert page.title() != "pwned" and dialogs == []

@@ -109,7 +109,8 @@ class LeaseKeeper:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                self._wake.wait(timeout=CANCEL_CHECK_S)
+                soonest = min((entry.lease_ms / 3000 for entry in self._tracked.values()), default=CANCEL_CHECK_S)
+                self._wake.wait(timeout=max(0.05, min(CANCEL_CHECK_S, soonest)))
                 tracked = list(self._tracked.items())
             for key, entry in tracked:
                 self._serve(key, entry, time.monotonic())

@@ -19,6 +19,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -59,12 +61,19 @@ def supervise_run(message: dict[str, Any]) -> str:
         return str(RunStatus.CANCELLED)
     run = Run(path=folder)
     cwd = message.get("cwd")
-    with open(run.stdout_path, "ab") as out, open(run.stderr_path, "ab") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "trunq.runs.child", str(folder), "--token", token],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True, close_fds=True,
-            cwd=cwd if cwd and os.path.isdir(cwd) else None,
-        )
+    try:
+        with open(run.stdout_path, "ab") as out, open(run.stderr_path, "ab") as err:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "trunq.runs.child", str(folder), "--token", token],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True, close_fds=True,
+                cwd=cwd if cwd and os.path.isdir(cwd) else None,
+            )
+    except OSError as exc:  # record it: nobody else would release this run
+        run.status, run.status_reason, run.end_time = RunStatus.ERROR, "not_started", _fs.utc_now()
+        run.error = f"the worker could not start the run: {exc}"
+        run.write_config()
+        locks.release(folder, token)
+        return str(RunStatus.ERROR)
     _watch_for_cancel(child, folder)
     return _record_end(child, folder, token)
 
@@ -139,8 +148,20 @@ def supervise_tasklist_job(task: Task, message: dict[str, Any]) -> dict[str, str
     if not _claim_is_ours(job, task_id):
         return {"uuid": job.uuid, "state": "lost", "reason": f"{SKIPPED}: the claim belongs to another execution"}
     task.update_state(state="STARTED", meta={"supervisor": process_identity(), "worker": task.request.hostname})
-    outcome = supervise(job, launch=fresh_interpreter(list(message.get("sys_path") or [])))
+    driver_path = list(message.get("sys_path") or [])
+    with _extra_sys_path(driver_path):  # a failure record loads the todo file in a fork of this process
+        outcome = supervise(job, launch=fresh_interpreter(driver_path))
     return asdict(outcome)
+
+
+@contextmanager
+def _extra_sys_path(entries: list[str]) -> Iterator[None]:
+    saved = list(sys.path)
+    sys.path[:0] = [entry for entry in entries if entry and entry not in saved]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
 
 
 def _claim_is_ours(job: TaskJob, task_id: str | None) -> bool:
