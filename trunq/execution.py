@@ -21,6 +21,7 @@ from trunq.resolver import is_complete
 from trunq.step import DynamicRequirements, Step
 
 DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
+CANCEL_REASON = "cancelled from the web UI"  # a failure that is never retried
 
 
 @dataclass

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+from trunq.execution import CANCEL_REASON
 from trunq.executors import Job
 from trunq.progress import Progress
 from trunq.resolver import Resolver, clear_completion_cache
@@ -225,7 +226,7 @@ class Worker:
                 self.store.disable(node.step_id, policy.disable_persist)
                 node.status = "DISABLED"
                 return
-        if node.retries_left > 0:
+        if node.retries_left > 0 and expl != CANCEL_REASON:
             node.retries_left -= 1
             self.progress.failed(-1)
             self.core.retry_later(node, time.monotonic() + policy.retry_delay)

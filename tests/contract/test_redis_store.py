@@ -43,12 +43,14 @@ def test_scripts_and_python_agree_on_the_key_layout(store, raw):
     keys = KeySpace("trunq")
     store.register([StepRecord("S(x=1)", "S", params={"x": "1"})])
     token = store.acquire("S(x=1)", "c", 60_000)
+    store.start("S(x=1)", token, "w1")
     store.acquire_resources("h", {"db": 1}, {}, 60_000)
     store.heartbeat("w1", {}, 60_000)
     store.send_message("S(x=1)", "hi")
     store.record_failure("S(x=1)", 60)
     store.disable("S(x=1)", 60)
-    expected = [keys.step("S(x=1)"), keys.lease("S(x=1)"), keys.fence("S(x=1)"), keys.index(),
+    expected = [keys.step("S(x=1)"), keys.lease("S(x=1)"), keys.fence("S(x=1)"), keys.started("S(x=1)"),
+                keys.index(),
                 keys.index("DISABLED"), keys.index(family="S"), keys.index("DISABLED", "S"),
                 keys.status_counts(), keys.status_counts("S"), keys.family_counts, keys.events,
                 keys.resource("db"), keys.resources, keys.held("h"), keys.worker("w1"), keys.workers,

@@ -162,6 +162,16 @@ def test_start_and_renew_with_the_current_token(store, clock):
     assert not store.renew("s", "w:999", TTL_MS)
 
 
+def test_a_token_starts_a_step_only_once(store):
+    store.register([record("s")])
+    token = store.acquire("s", "w", LONG_MS)
+    assert store.start("s", token, "worker-1")
+    assert not store.start("s", token, "worker-2")  # the same message delivered again
+    store.finish([("s", token)], "FAILED")
+    again = store.acquire("s", "w", LONG_MS)
+    assert store.start("s", again, "worker-2")  # a new lease starts again
+
+
 def test_finish_writes_status_releases_lease_and_logs_an_event(store):
     store.register([record("s")])
     after = store.last_event_id()

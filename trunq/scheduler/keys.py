@@ -12,6 +12,7 @@ key (after the prefix)           type    content
                                          (params/deps/resources JSON; ``v`` = schema version)
 ``:lease:<step_id>``             STRING  ``"<owner>:<fence>"``, expires with ``SET PX``
 ``:fence:<step_id>``             STRING  the fencing counter (``INCR`` on every acquire)
+``:started:<step_id>``           STRING  the token that started the step (one start per token)
 ``:idx:all``                     ZSET    step_id -> updated (ms): every step, newest last
 ``:idx:status:<STATUS>``         ZSET    the same, for one status
 ``:idx:family:<family>``         ZSET    the same, for one family
@@ -67,6 +68,9 @@ class KeySpace:
 
     def fence(self, step_id: str) -> str:
         return self.key("fence", step_id)
+
+    def started(self, step_id: str) -> str:
+        return self.key("started", step_id)
 
     def index(self, status: str | None = None, family: str | None = None) -> str:
         """The sorted set listing the steps with this status and/or family."""

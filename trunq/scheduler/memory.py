@@ -23,6 +23,7 @@ class MemoryStateStore:
         self._steps: dict[str, StepRecord] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # step -> (token, expiry)
         self._fences: dict[str, int] = {}
+        self._started: dict[str, str] = {}  # step -> token that started it
         self._units: dict[str, dict[str, tuple[int, float]]] = {}  # resource -> holder -> (units, expiry)
         self._events: deque[Event] = deque(maxlen=max_events)
         self._event_seq = itertools.count(1)
@@ -139,8 +140,9 @@ class MemoryStateStore:
     def start(self, step_id: str, token: str, worker: str) -> bool:
         with self._lock:
             now = self._clock()
-            if self._lease_token(step_id, now) != token:
+            if self._lease_token(step_id, now) != token or self._started.get(step_id) == token:
                 return False
+            self._started[step_id] = token  # one start per token: a second delivery does nothing
             record = self._steps.get(step_id)
             if record is not None:
                 record.worker, record.started, record.updated = worker, now, now

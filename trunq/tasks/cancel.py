@@ -17,7 +17,10 @@ import threading
 from types import FrameType
 from typing import Any
 
-CANCEL_REASON = "cancelled from the web UI"
+from trunq.execution import CANCEL_REASON
+
+__all__ = ["CANCEL_REASON", "GRACE_S", "INTERRUPT_SIGNAL", "Interruption", "StepCancelled"]
+
 INTERRUPT_SIGNAL = signal.SIGUSR2  # billiard uses SIGUSR1 for soft time limits
 GRACE_S = 5.0  # how long an interrupted step may take to give up before it is killed
 

@@ -22,6 +22,7 @@ from trunq.execution import Outcome
 from trunq.rpc import START_WORKER_HINT, NoWorkerAlive
 from trunq.scheduler.redis_store import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
+from trunq.tasks.broker import client_app
 from trunq.tasks.payload import PayloadError, make_payload, rebuild_step
 
 logger = logging.getLogger("trunq")
@@ -55,7 +56,9 @@ class CeleryExecutor:
         self._ready: list[tuple[Any, Outcome]] = []
         self._outbox: list[Any] = []  # submitted, sent in one pipeline before the next wait
         self._next_renewal = time.monotonic() + self.lease_ms / 3000
-        self._producer = app.producer_pool.acquire(block=True)
+        # The shared app reads its broker URL once per process; a process that talks to
+        # several clusters (tests, notebooks) needs the app of this scheduler's Redis.
+        self._producer = client_app(scheduler.url).producer_pool.acquire(block=True)
         self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
         self._task = app.tasks[TASK_NAME]
 
