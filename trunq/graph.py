@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 
@@ -71,25 +71,3 @@ def find_cycle(nodes: Iterable[Hashable], edges: Callable[[Hashable], Iterable[H
                 stack.pop()
                 path.pop()
     return None
-
-
-def topological_order(deps: Mapping[Hashable, Iterable[Hashable]]) -> list[Hashable]:
-    """Dependencies before dependents (Kahn's algorithm). Raises ValueError on a cycle."""
-    pending = {node: len(list(children)) for node, children in deps.items()}
-    users: dict[Hashable, list[Hashable]] = {}
-    for node, children in deps.items():
-        for child in children:
-            users.setdefault(child, []).append(node)
-            pending.setdefault(child, 0)
-    ready = [node for node, count in pending.items() if count == 0]
-    order: list[Hashable] = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for user in users.get(node, ()):
-            pending[user] -= 1
-            if pending[user] == 0:
-                ready.append(user)
-    if len(order) != len(pending):
-        raise ValueError("dependency cycle")
-    return order

@@ -60,6 +60,7 @@ class RemoteScheduler:
     """The scheduler of a cluster: a shared Redis store plus Celery workers."""
 
     shared = True  # other clients, the workers and the UI read this store
+    record_step_history = True  # the web UI's family history reads these rows
 
     def __init__(self, url: str | None = None, config: Configuration | None = None) -> None:
         self.config = config or get_config()

@@ -286,12 +286,6 @@ class Worker:
                     continue
                 self.core.give_back(job.members)
 
-    # ---- results -----------------------------------------------------------------------
-    def summary(self) -> Any:
-        from trunq.execution_summary import TrunqRunResult
-
-        return TrunqRunResult(self)
-
 
 def _log_failure(step: Any, expl: str | None) -> None:
     """One line at ERROR (the exception), the whole traceback at DEBUG."""

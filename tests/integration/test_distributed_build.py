@@ -200,6 +200,13 @@ def test_build_with_local_scheduler_false(cluster, dist_steps, root: Path) -> No
     assert result.scheduling_succeeded
     leaf_pid = int(Path(dist_steps.DistLeaf(root=str(root), n=5).output().path).read_text())
     assert leaf_pid != __import__("os").getpid()
+    from trunq.history import History
+
+    history = History.from_url()  # the build client records what the workers ran
+    try:
+        assert [event.status for event in history.family_runs("DistLeaf")] == ["DONE"]
+    finally:
+        history.close()
 
 
 @pytest.mark.parametrize("value", ["dist_steps", "other_pkg,dist_steps"])

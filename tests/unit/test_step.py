@@ -141,3 +141,10 @@ def test_event_handlers_fire_and_errors_are_swallowed():
 def test_unknown_family_suggests_a_close_name():
     with pytest.raises(registry.UnknownStepError, match="did you mean 'Point'"):
         registry.get_step_cls("Poimt")
+
+
+def test_externalize_makes_a_step_that_never_runs():
+    external = trunq.step.externalize(Point)
+    assert external.run is None and issubclass(external, Point)
+    instance = trunq.step.externalize(Point(x=1))
+    assert instance.run is None and Point(x=1).run is not None

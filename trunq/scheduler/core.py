@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -255,10 +254,6 @@ class SchedulerCore:
 
     def waiting_for_retry(self) -> bool:
         return bool(self._delayed)
-
-    def count(self, statuses: Iterable[str]) -> int:
-        wanted = set(statuses)
-        return sum(1 for node in self.nodes.values() if node.status in wanted)
 
     def upstream_problems(self) -> dict[str, set[str]]:
         """For every node left PENDING: which kinds of problem lie upstream of it.
