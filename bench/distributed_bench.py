@@ -266,6 +266,10 @@ def wait_for_quiet(limit: float = 2.5, patience_s: float = 30.0) -> float:
 
 def flat_rows(bench_steps, args, label: str, pids: tuple[int, ...]) -> list[tuple]:  # noqa: ANN001
     rows = []
+    # A short warm-up round first: the worker's pool processes import the step module and
+    # trunq's recording on their first steps, which would otherwise land in run 1.
+    measure_trunq(bench_steps.BenchAll(run_id=f"{label}-warmup", steps=50))
+    measure_raw(50)
     for attempt in range(args.repeat):
         load = wait_for_quiet()
         with CpuMeter(*pids) as raw_cpu:
