@@ -183,13 +183,21 @@ class LocalCluster(Cluster):
 
 def _supervise(process: subprocess.Popen, folder: Path, token: str) -> None:
     """Reap the child; if it died without a final status (kill -9, os._exit), record why."""
-    code = process.wait()
+    record_end(folder, token, process.wait())
+
+
+def record_end(folder: Path, token: str, code: int) -> bool:
+    """The run process of launch ``token`` exited with ``code``: record why, if it did not.
+
+    Returns False when the folder no longer belongs to that launch (nothing is touched).
+    Shared by the local watcher thread and the Celery supervisor.
+    """
     try:
         recorded = _fs.read_json(folder / Run.RUN_CONFIG_FILE)  # raw: Run() would already say "lost"
     except (OSError, ValueError):
-        return
+        return False
     if recorded.get("launch_id") != token:
-        return  # the folder was already reused by a newer execution
+        return False  # the folder was already reused by a newer execution
     if cancel_requested(folder):
         mark_cancelled(folder)
     elif recorded.get("status") not in {status.value for status in TERMINAL}:
@@ -200,6 +208,7 @@ def _supervise(process: subprocess.Popen, folder: Path, token: str) -> None:
         run.end_time = _fs.utc_now()
         run.write_config()
     locks.release(folder, token)
+    return True
 
 
 _BACKENDS = {"local": "trunq.runs.cluster:LocalCluster", "celery": "trunq.tasks.runs_cluster:CeleryCluster"}

@@ -28,8 +28,9 @@ from typing import Any
 from celery import Celery, Task
 
 from trunq.runs import _fs, locks
+from trunq.runs.cluster import record_end
 from trunq.runs.control import cancel_requested, mark_cancelled
-from trunq.runs.record import TERMINAL, Run, RunStatus
+from trunq.runs.record import Run, RunStatus
 from trunq.tasklist import TaskJob, records, supervise
 from trunq.tasklist.storage import process_identity, read_json
 from trunq.tasklist.supervisor import kill_group, wait_for_exit
@@ -120,23 +121,8 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 def _record_end(child: subprocess.Popen, folder: Path, token: str) -> str:
     """Reap the child; a child that died without a final status is an ERROR with its reason."""
-    code = child.wait()
-    try:
-        recorded = _fs.read_json(folder / Run.RUN_CONFIG_FILE)
-    except (OSError, ValueError):
+    if not record_end(folder, token, child.wait()):
         return SKIPPED
-    if recorded.get("launch_id") != token:
-        return SKIPPED  # reused by a newer execution meanwhile
-    if cancel_requested(folder):
-        mark_cancelled(folder)
-    elif recorded.get("status") not in {status.value for status in TERMINAL}:
-        run = Run(path=folder)
-        run.status = RunStatus.ERROR
-        run.status_reason = f"killed by signal {-code}" if code < 0 else f"exit_code={code}"
-        run.error = f"the run process ended without a result ({run.status_reason})"
-        run.end_time = _fs.utc_now()
-        run.write_config()
-    locks.release(folder, token)
     return str(Run(path=folder).status)
 
 
