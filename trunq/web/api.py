@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from trunq.web import queries, runfiles
+from trunq.web import queries, runfiles, tasklists
 from trunq.web.context import web_context
 from trunq.web.errors import ApiError, register_error_handlers
 
@@ -96,6 +96,38 @@ def run_log(name: str, stream: str) -> Any:
         raise ApiError(404, "no such run") from None
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
+
+
+@blueprint.get("/tasklists")
+def tasklist_dirs() -> Any:
+    return jsonify(tasklists=tasklists.configured(web_context().settings))
+
+
+@blueprint.get("/tasklist")
+def tasklist() -> Any:
+    directory = _tasklist_dir()
+    return jsonify(dir=str(directory), counts=tasklists.counts(directory), runs=tasklists.task_runs(directory))
+
+
+@blueprint.get("/tasklist/<name>/<stream>")
+def tasklist_log(name: str, stream: str) -> Any:
+    directory = _tasklist_dir()
+    offset = _int_arg("offset", 0, 0, 2**62)
+    try:
+        return jsonify(tasklists.task_log(directory, name, stream, offset))
+    except runfiles.OutsideRunsRoot:
+        raise ApiError(400, "not a run name") from None
+    except FileNotFoundError:
+        raise ApiError(404, "no such run") from None
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _tasklist_dir() -> Any:
+    try:
+        return tasklists.resolve(web_context().settings, request.args.get("dir", ""))
+    except tasklists.UnknownTaskList as exc:
+        raise ApiError(404, str(exc)) from None
 
 
 def _guarded_run(read: Any) -> Any:

@@ -44,6 +44,7 @@ def _summary(run: Run) -> dict[str, Any]:
         "name": run.name, "status": run.status.value, "start_time": _iso(run.start_time),
         "end_time": _iso(run.end_time), "duration": run.duration, "error": run.error,
         "traceback": run.traceback, "status_reason": run.status_reason, "host": run.host, "pid": run.pid,
+        "fn_name": run.fn_name,
         "step": run.step,
     }
 

@@ -24,6 +24,7 @@ class WebSettings:
     graph_max_nodes: int = 2000
     graph_collapse_above: int = 300
     dependents_max: int = 500
+    tasklist_dirs: tuple[str, ...] = ()  # TaskList directories the UI may show (absolute paths)
     resource_limits: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -50,8 +51,17 @@ def settings_from(config: Any = None) -> WebSettings:
         graph_max_nodes=int(web.get("graph_max_nodes", 2000)),
         graph_collapse_above=int(web.get("graph_collapse_above", 300)),
         dependents_max=int(web.get("dependents_max", 500)),
+        tasklist_dirs=_paths(web.get("tasklist_dirs")),
         resource_limits={name: int(units) for name, units in limits.items()},
     )
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    """A list, or a comma-separated string, of directories; kept as absolute paths."""
+    if not value:
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(os.path.realpath(str(item).strip()) for item in items if str(item).strip())
 
 
 def _sections(config: Any) -> tuple[Mapping[str, Any], Mapping[str, Any]]:

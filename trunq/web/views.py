@@ -11,7 +11,7 @@ from trunq.web.context import web_context
 blueprint = Blueprint("views", __name__)
 
 _NAV = (("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
-        ("history", "History"))
+        ("history", "History"), ("tasklists", "TaskLists"))
 
 
 def _page(template: str, page: str, title: str, **values: Any) -> str:
@@ -56,3 +56,10 @@ def resources() -> str:
 def history() -> str:
     family = request.args.get("family", "")
     return _page("history.html", "history", f"History of {family}" if family else "History", family=family)
+
+
+@blueprint.get("/tasklists")
+def tasklists() -> str:
+    directory = request.args.get("dir", "")
+    return _page("tasklists.html", "tasklists", f"TaskList {directory}" if directory else "TaskLists",
+                 directory=directory)
