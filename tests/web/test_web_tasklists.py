@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tasklist_funcs import broken, shout
+from web_tasklist_funcs import broken, shout
 
 from trunq.scheduler.memory import MemoryStateStore
 from trunq.tasklist import TaskList, defer
@@ -13,7 +13,7 @@ from trunq.web import create_app
 
 
 def run_tasklist(directory: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent))  # the task processes import tasklist_funcs
+    sys.path.insert(0, str(Path(__file__).parent))  # the task processes import web_tasklist_funcs
     tasklist = TaskList(str(directory))
     tasklist.schedule(defer(shout, "hello"))
     tasklist.schedule(defer(broken, "<b>this</b>"))
