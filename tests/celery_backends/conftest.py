@@ -16,17 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Cluster, start_cluster
+from tests.integration.conftest import Cluster, running_cluster
 
 
 @pytest.fixture(scope="session")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    running = start_cluster(tmp_path_factory.mktemp("celery_pool"), workers=2)
-    try:
+    with running_cluster(tmp_path_factory.mktemp("celery_pool"), workers=2) as running:
         yield running
-    finally:
-        running.stop()
-        running.redis.stop()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -175,14 +176,21 @@ def start_cluster(workdir: Path, workers: int = 2) -> Cluster:
     return cluster
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    running = start_cluster(tmp_path_factory.mktemp("cluster"))
+@contextmanager
+def running_cluster(workdir: Path, workers: int = 2) -> Iterator[Cluster]:
+    """``start_cluster`` for the length of a block: workers and Redis stopped by PID after."""
+    running = start_cluster(workdir, workers=workers)
     try:
         yield running
     finally:
         running.stop()
         running.redis.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -204,13 +212,8 @@ def dist_steps(monkeypatch: pytest.MonkeyPatch, cluster: Cluster):  # noqa: ANN2
     return module
 
 
-
 @pytest.fixture
 def private_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A cluster of its own (one worker) for a test that restarts Redis."""
-    running = start_cluster(tmp_path_factory.mktemp("private"), workers=1)
-    try:
+    with running_cluster(tmp_path_factory.mktemp("private"), workers=1) as running:
         yield running
-    finally:
-        running.stop()
-        running.redis.stop()

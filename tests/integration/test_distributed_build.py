@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.redis_fixtures import free_port
+from tests.waiting import wait_for
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
 
 
 def starts(dist_steps, root: Path) -> Counter:
     return Counter(step_id for event, step_id, _, _ in dist_steps.executions(root) if event == "start")
-
-
-def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wait_for_status(cluster, step, status: str, timeout: float = 20.0):  # noqa: ANN001, ANN201

@@ -10,19 +10,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.waiting import wait_for
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S
 
 MODULE = ["--module", "live_steps", "--no-lock"]
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -8,17 +8,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from tests.waiting import wait_for
+
 MODULE = ["--module", "dist_steps", "--no-lock"]
-
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def intervals(dist_steps, root: Path) -> dict[str, list[tuple[float, float]]]:

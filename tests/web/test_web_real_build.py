@@ -18,7 +18,7 @@ import pytest
 from web_support import ACTIONS_ON, TOKEN, LiveServer
 
 from tests.integration.conftest import HERE as STEPS_DIR
-from tests.integration.conftest import Cluster, start_cluster, stop_group
+from tests.integration.conftest import Cluster, running_cluster, stop_group
 from trunq.history import History
 from trunq.scheduler.redis_store import RedisStateStore
 from trunq.tasks.cancel import CANCEL_REASON
@@ -31,12 +31,8 @@ TOTAL_STEPS = PARTS + 4  # the parts, the note, the sleeper, the listener and th
 
 @pytest.fixture(scope="module")
 def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    running = start_cluster(tmp_path_factory.mktemp("web-cluster"))
-    try:
+    with running_cluster(tmp_path_factory.mktemp("web-cluster")) as running:
         yield running
-    finally:
-        running.stop()
-        running.redis.stop()
 
 
 @pytest.fixture(scope="module")
