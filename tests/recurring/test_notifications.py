@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -26,7 +26,7 @@ class MailBox:
         self.messages: list[tuple[list[str], object]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
         return "250 OK"
 
 
@@ -85,7 +85,7 @@ def test_a_failing_range_sends_one_batched_mail(run_trunq, workdir, smtp_server)
     recipients, message = mailbox.messages[0]
     assert sorted(recipients) == ["ops@example.com", "owner@example.com"]
     assert message["Subject"].startswith("[test] trunq: 30 steps FAILED in 1 families (FailingDaily)")
-    body = message.get_payload()
+    body = message.get_content()  # decoded: long lines arrive quoted-printable
     assert "== FailingDaily: 30 failed ==" in body
     assert "... and 10 more" in body  # 20 listed in full
     assert "no input data for 2024-01-01" in body
