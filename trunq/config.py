@@ -202,3 +202,8 @@ def config_overrides(sections: Mapping[str, Mapping[str, Any]]) -> Iterator[Conf
         yield layered
     finally:
         set_config(previous)
+
+
+def recording_enabled() -> bool:
+    """Whether step executions are recorded as Runs ($TRUNQ_RECORD_STEPS, on unless 0/false/no/off)."""
+    return os.environ.get("TRUNQ_RECORD_STEPS", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -12,9 +12,11 @@ import inspect
 import queue
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from trunq.config import recording_enabled
 from trunq.events import Event
 from trunq.graph import flatten
 from trunq.resolver import is_complete
@@ -91,13 +93,25 @@ class StoreReporter:
 _record_step: Callable[..., Any] | None = None
 
 
-def _recorder() -> Callable[..., Any]:
+def _record(step: Step, deps: list[Step]) -> AbstractContextManager[Any]:
+    """``trunq.runs.steps.record_step``, imported when recording is first switched on."""
     global _record_step
     if _record_step is None:
+        if not recording_enabled():
+            return nullcontext()
         from trunq.runs.steps import record_step
 
         _record_step = record_step
-    return _record_step
+    return _record_step(step, deps)
+
+
+def step_session() -> AbstractContextManager[Any]:
+    """Around a loop executing many steps in this process: their recording is set up once."""
+    if not recording_enabled():
+        return nullcontext()
+    from trunq.runs.steps import recording_session
+
+    return recording_session()
 
 
 def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -> Outcome:
@@ -112,7 +126,7 @@ def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -
                 return Outcome(FAILED, f"Unfulfilled dependencies at run time: {names}")
         step.trigger_event(Event.START, step)
         started = time.monotonic()
-        with _recorder()(step, deps):
+        with _record(step, deps):
             new_deps = _run(step)
         if new_deps:
             return Outcome(PENDING, new_deps=new_deps)

@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from trunq import registry
-from trunq.execution import FAILED, Outcome, execute_step
+from trunq.execution import FAILED, Outcome, execute_step, step_session
 
 _CONTEXT = multiprocessing.get_context("fork")
 
@@ -65,21 +65,22 @@ class _PipeReporter:
 def _serve(conn: Connection) -> None:
     """The loop of one worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        if request is None:
-            return
-        job_id, key, params = request
-        try:
-            step = registry.class_from_key(key).from_str_params(params)
-            outcome = execute_step(step, _PipeReporter(conn, job_id))
-        except Exception as exc:  # the step could not even be rebuilt here
-            outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
-        new_deps = [(registry.class_key(type(dep)), dep.to_str_params()) for dep in outcome.new_deps]
-        conn.send(("done", job_id, outcome.status, outcome.expl, new_deps))
+    with step_session():
+        while True:
+            try:
+                request = conn.recv()
+            except (EOFError, KeyboardInterrupt):
+                return
+            if request is None:
+                return
+            job_id, key, params = request
+            try:
+                step = registry.class_from_key(key).from_str_params(params)
+                outcome = execute_step(step, _PipeReporter(conn, job_id))
+            except Exception as exc:  # the step could not even be rebuilt here
+                outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
+            new_deps = [(registry.class_key(type(dep)), dep.to_str_params()) for dep in outcome.new_deps]
+            conn.send(("done", job_id, outcome.status, outcome.expl, new_deps))
 
 
 class _Worker:

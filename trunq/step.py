@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from trunq import registry
 from trunq.config import get_config
-from trunq.graph import flatten, getpaths
+from trunq.graph import flatten, getpaths, remember_output_paths
 from trunq.parameter import (
     NO_VALUE,
     MissingParameterException,
@@ -182,6 +182,7 @@ class Step(metaclass=_StepMeta):
         self._step_id: str | None = None
         self._hash: int | None = None
         self._reporter: Any = None
+        self._output_paths: list[str] | None = None  # set by complete(); see graph.output_paths
 
     @classmethod
     def _resolve(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -276,6 +277,7 @@ class Step(metaclass=_StepMeta):
 
     def complete(self) -> bool:
         outputs = flatten(self.output())
+        remember_output_paths(self, outputs)  # for the Run of this step and of its dependents
         if not outputs:
             logger.info("%r has no output() and no complete(): it always runs", self)
             return False

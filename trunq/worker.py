@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from trunq.execution import CANCEL_REASON
+from trunq.execution import CANCEL_REASON, step_session
 from trunq.executors import Job
 from trunq.progress import Progress
 from trunq.resolver import Resolver, clear_completion_cache
@@ -119,15 +119,16 @@ class Worker:
         if self.executor is None:
             self.executor = self.scheduler.create_executor(self)
         self._events_after = self.store.last_event_id() if self.scheduler.shared else "$"
-        while True:
-            self._dispatch()
-            if not self._work_left():
-                break
-            for job, outcome in self.executor.poll(self._poll_timeout()):
-                self._handle(job, outcome)
-            self.core.release_due(time.monotonic())
-            if self.scheduler.shared:
-                self._follow_others()
+        with step_session():
+            while True:
+                self._dispatch()
+                if not self._work_left():
+                    break
+                for job, outcome in self.executor.poll(self._poll_timeout()):
+                    self._handle(job, outcome)
+                self.core.release_due(time.monotonic())
+                if self.scheduler.shared:
+                    self._follow_others()
         return not any(node.status == FAILED for node in self.core.nodes.values())
 
     def _work_left(self) -> bool:

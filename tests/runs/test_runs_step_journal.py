@@ -16,7 +16,7 @@ import step_jobs
 
 import trunq
 import trunq.runs as runs
-from trunq.runs import RunStatus, steps
+from trunq.runs import RunStatus, journal, steps
 
 HERE = Path(__file__).parent
 
@@ -142,8 +142,9 @@ def test_forked_pool_records_every_step_in_per_process_journals(runs_dir, tmp_pa
     assert {r.pid for r in quick_runs} - {os.getpid()}, "the pool's steps ran in forked processes"
     for journal_file in (runs_dir / ".journal").iterdir():
         owner_pid = int(journal_file.name.rsplit("-", 2)[1])
-        records = [json.loads(line) for line in journal_file.read_text().splitlines()]
-        assert records and {record["pid"] for record in records} == {owner_pid}
+        header, *lines = [json.loads(line) for line in journal_file.read_text().splitlines()]
+        assert header["journal"] == 1 and header["pid"] == owner_pid and lines
+        assert {record["pid"] for record in journal.read_journal(journal_file)} == {owner_pid}
 
 
 def test_fork_while_the_parent_holds_the_recording_lock_does_not_deadlock(runs_dir, tmp_path):

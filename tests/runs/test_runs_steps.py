@@ -7,7 +7,7 @@ import json
 import pytest
 
 import trunq.runs as runs
-from trunq.runs import RunStatus, RunType
+from trunq.runs import RunStatus, RunType, journal
 from trunq.runs.steps import record_step
 
 
@@ -39,12 +39,12 @@ def _only_run(runs_dir):
 
 
 def test_step_execution_is_recorded_with_artifacts_and_output(runs_dir):
-    with record_step(FakeStep()) as run:
+    with record_step(FakeStep()) as recording:
         print("computing the report")
         runs.note_artifact("/data/extra_lookup.csv", "upstream")
 
     record = _only_run(runs_dir)
-    assert record.name == run.name and record.name.startswith("Report_2024_01_01_abc123@")
+    assert record.name == recording.run.name and record.name.startswith("Report_2024_01_01_abc123@")
     assert record.run_type == RunType.STEP_RUN
     assert record.status == RunStatus.COMPLETED
     assert record.step == {"family": "Report", "step_id": "Report_2024_01_01_abc123",
@@ -85,12 +85,63 @@ def test_step_runs_are_listed_by_family(runs_dir):
     assert runs.list_runs(step_family="Other") == []
 
 
-def test_journal_line_holds_the_same_fields_as_a_run_config(runs_dir):
-    with record_step(FakeStep()) as run:
+def test_journal_line_reads_back_as_the_run_config(runs_dir):
+    with record_step(FakeStep()) as recording:
         pass  # silent and successful: a journal line, no folder
+    run = recording.run
 
     [journal_file] = (runs_dir / ".journal").iterdir()
-    [line] = journal_file.read_text().splitlines()
-    assert line.startswith('{"name": ')
-    assert json.loads(line) == run.config()
+    header, line = journal_file.read_text().splitlines()
+    assert json.loads(header)["pid"] == run.pid
+    assert line.startswith(f'{{"name": "{run.name}", ')  # the name first: lookups are substring searches
+    assert list(journal.read_journal(journal_file)) == [run.config()]
     assert runs.load_run(run.name).config() == run.config()
+
+
+class OddStep(FakeStep):
+    """A step id that is not a folder name, and a parameter that is not a string."""
+
+    step_id = "Report/odd_2024_abc123"
+
+    def to_str_params(self):
+        return {"date": "2024-01-01", "limit": 3, "note": 'quote " and \u00e9'}
+
+
+def test_unusual_ids_and_values_read_back_unchanged(runs_dir):
+    with record_step(OddStep()) as recording:
+        pass
+    run = recording.run
+    assert run.name.startswith("Report_odd_2024_abc123@")
+    loaded = runs.load_run(run.name)
+    assert loaded.config() == run.config()
+    assert loaded.step == {"family": "Report", "step_id": "Report/odd_2024_abc123",
+                           "params": {"date": "2024-01-01", "limit": 3, "note": 'quote " and \u00e9'}}
+    assert runs.runs_of_step("Report/odd_2024_abc123") == [loaded]
+
+
+def test_a_step_id_differing_from_the_run_name_survives_the_compact_line(runs_dir):
+    class SlashStep(FakeStep):
+        step_id = "Report/2024_abc123"
+
+    with record_step(SlashStep()) as recording:
+        pass
+    [loaded] = runs.list_runs()
+    assert loaded.step["step_id"] == "Report/2024_abc123" and loaded.name == recording.run.name
+
+
+def test_a_recording_session_keeps_one_pair_of_routers_and_restores_the_streams(runs_dir):
+    import sys
+
+    from trunq.runs import capture
+    from trunq.runs.steps import recording_session
+
+    before = sys.stdout, sys.stderr
+    with recording_session():
+        router = sys.stdout
+        assert isinstance(router, capture._Router)
+        for n in range(2):
+            with record_step(FakeStep()):
+                print(f"step {n}")
+            assert sys.stdout is router  # nothing installed or removed per step
+    assert (sys.stdout, sys.stderr) == before
+    assert sorted(r.stdout() for r in runs.list_runs()) == ["step 0\n", "step 1\n"]

@@ -148,3 +148,36 @@ def test_externalize_makes_a_step_that_never_runs():
     assert external.run is None and issubclass(external, Point)
     instance = trunq.step.externalize(Point(x=1))
     assert instance.run is None and Point(x=1).run is not None
+
+
+class TwoFiles(trunq.Step):
+    name = trunq.Parameter()
+    calls = 0
+
+    def output(self):
+        type(self).calls += 1
+        return {"data": trunq.LocalTarget(f"/data/{self.name}.csv"), "also": [trunq.LocalTarget(f"/data/{self.name}.csv"),
+                                                                             trunq.LocalTarget(f"/data/{self.name}.idx")]}
+
+
+def test_output_paths_are_computed_once_per_step_and_kept_by_complete():
+    from trunq.graph import output_paths
+
+    step = TwoFiles(name="a")
+    assert not step.complete()  # the completeness check already notes the paths
+    calls = TwoFiles.calls
+    assert output_paths(step) == ["/data/a.csv", "/data/a.idx"]  # flattened, in order, once each
+    assert output_paths(step) is output_paths(step)
+    assert TwoFiles.calls == calls
+
+
+def test_output_paths_of_an_object_without_a_dict_are_computed_each_time():
+    from trunq.graph import output_paths
+
+    class Slotted:
+        __slots__ = ()
+
+        def output(self):
+            return trunq.LocalTarget("/data/x")
+
+    assert output_paths(Slotted()) == ["/data/x"]

@@ -1,8 +1,9 @@
 """Capture of ``sys.stdout``/``sys.stderr`` per block, and artifact notes for the active run.
 
-The streams are replaced once by small routers that tee every write to the original
-stream and to the capture of the current context (a ContextVar), so two steps running in
-two threads each get their own output. The routers are removed when the last block ends.
+The streams are replaced by small routers that tee every write to the original stream and
+to the block active in the current context (one ContextVar), so two steps running in two
+threads each get their own output. The routers are removed when the last block ends, or
+when a :func:`held_routers` section (a build loop) ends: blocks inside it install nothing.
 """
 
 from __future__ import annotations
@@ -10,22 +11,30 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
-from contextvars import ContextVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
 
 
-class ArtifactSink(Protocol):
+class Block(Protocol):
+    """What a capturing block offers to the routers and to Targets."""
+
+    @property
+    def run(self) -> Any: ...  # the Run that current_run() returns
+
+    def add(self, index: int, text: str) -> None: ...  # index 0: stdout, 1: stderr
+
     def _register_artifact(self, path: str, direction: str) -> None: ...
 
 
-_active_capture: ContextVar[Capture | None] = ContextVar("trunq_run_capture", default=None)
-_active_run: ContextVar[ArtifactSink | None] = ContextVar("trunq_active_run", default=None)
+_active: ContextVar[Block | None] = ContextVar("trunq_run_block", default=None)
 _install_lock = threading.Lock()
 _install_depth = 0
+_held = 0  # open held_routers() sections
 _saved_streams: tuple[Any, Any] | None = None
 
 
@@ -34,27 +43,28 @@ def note_artifact(path: Any, direction: str) -> None:
 
     Called by Targets on open('r') and on a committed write; a no-op when no run is active.
     """
-    run = _active_run.get()
-    if run is not None:
-        run._register_artifact(str(path), direction)
+    block = _active.get()
+    if block is not None:
+        block._register_artifact(str(path), direction)
 
 
-def current_run() -> ArtifactSink | None:
-    """The run (context-manager run or step record) active in this context, if any."""
-    return _active_run.get()
+def current_run() -> Any:
+    """The run (context-manager run or step run) active in this context, if any."""
+    block = _active.get()
+    return None if block is None else block.run
 
 
 class _Router:
-    """Stands in for sys.stdout/sys.stderr: writes go to the original and to the capture."""
+    """Stands in for sys.stdout/sys.stderr: writes go to the original and to the active block."""
 
     def __init__(self, original: Any, index: int) -> None:
         self._original = original
         self._index = index
 
     def write(self, text: str) -> int:
-        capture = _active_capture.get()
-        if capture is not None:
-            capture.add(self._index, text)
+        block = _active.get()
+        if block is not None:
+            block.add(self._index, text)
         return self._original.write(text)
 
     def flush(self) -> None:
@@ -64,16 +74,46 @@ class _Router:
         return getattr(self._original, name)
 
 
+def begin_block(block: Block) -> tuple[Token[Block | None], bool]:
+    """Send this context's output and artifact notes to ``block``; undo with :func:`end_block`."""
+    installed = not (_held and type(sys.stdout) is _Router and type(sys.stderr) is _Router)
+    if installed:
+        _install_routers()
+    return _active.set(block), installed
+
+
+def end_block(token: tuple[Token[Block | None], bool]) -> None:
+    _active.reset(token[0])
+    if token[1]:
+        _remove_routers()
+
+
+@contextmanager
+def held_routers() -> Iterator[None]:
+    """Keep the routers in place for a section that runs many blocks (a build loop)."""
+    global _held
+    _install_routers()
+    with _install_lock:
+        _held += 1
+    try:
+        yield
+    finally:
+        with _install_lock:
+            _held -= 1
+        _remove_routers()
+
+
 class Capture:
-    """Collects the text written to stdout (0) and stderr (1) during a block.
+    """The block of a context-manager Run: collects stdout (0) and stderr (1) text.
 
     ``on_flush(index, text)`` receives the text in chunks: when 64 KiB are buffered, when
     0.5 s passed since the last flush (so ``trunq logs --follow`` sees progress), and at the
-    end. Nothing is flushed for a stream that stayed empty.
+    end. Nothing is flushed for a stream that stayed empty. Artifact notes go to ``run``.
     """
 
-    def __init__(self, on_flush: Callable[[int, str], None]) -> None:
+    def __init__(self, on_flush: Callable[[int, str], None], run: Any) -> None:
         self._on_flush = on_flush
+        self.run = run
         self._chunks: tuple[list[str], list[str]] = ([], [])
         self._sizes = [0, 0]
         self._last_flush = time.monotonic()
@@ -86,6 +126,9 @@ class Capture:
         if self._sizes[index] >= FLUSH_BYTES or now - self._last_flush >= FLUSH_SECONDS:
             self.flush()
 
+    def _register_artifact(self, path: str, direction: str) -> None:
+        self.run._register_artifact(path, direction)
+
     def flush(self) -> None:
         self._last_flush = time.monotonic()
         for index in (0, 1):
@@ -96,13 +139,11 @@ class Capture:
                 self._on_flush(index, text)
 
     def __enter__(self) -> Capture:
-        _install_routers()
-        self._token = _active_capture.set(self)
+        self._token = begin_block(self)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        _active_capture.reset(self._token)
-        _remove_routers()
+        end_block(self._token)
         self.flush()
 
 
@@ -127,18 +168,3 @@ def _remove_routers() -> None:
             if isinstance(sys.stderr, _Router):
                 sys.stderr = _saved_streams[1]
             _saved_streams = None
-
-
-class ActiveRun:
-    """Context helper making ``sink`` the target of :func:`note_artifact`."""
-
-    def __init__(self, sink: ArtifactSink) -> None:
-        self._sink = sink
-        self._token: Any = None
-
-    def __enter__(self) -> ArtifactSink:
-        self._token = _active_run.set(self._sink)
-        return self._sink
-
-    def __exit__(self, *exc_info: Any) -> None:
-        _active_run.reset(self._token)

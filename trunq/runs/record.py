@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trunq.runs import _fs, journal
-from trunq.runs.capture import ActiveRun, Capture
+from trunq.runs.capture import Capture
 
 
 class RunStatus(StrEnum):
@@ -106,7 +106,6 @@ class Run:
         self.step: dict[str, Any] | None = None
         self.extras: dict[str, Any] = {}
         self._capture: Capture | None = None
-        self._active: ActiveRun | None = None
         if self.config_path.exists():
             self._load()
         for key, value in extras.items():
@@ -274,18 +273,14 @@ class Run:
         self.write_config()
         for stale in (self.stdout_path, self.stderr_path):
             stale.unlink(missing_ok=True)
-        self._active = ActiveRun(self)
-        self._active.__enter__()
-        self._capture = Capture(self._append_log)
+        self._capture = Capture(self._append_log, self)
         self._capture.__enter__()
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if self._capture is not None:
             self._capture.__exit__(exc_type, exc, tb)
-        if self._active is not None:
-            self._active.__exit__(exc_type, exc, tb)
-        self._capture = self._active = None
+        self._capture = None
         self.end_time = _fs.utc_now()
         if exc is None:
             self.status = RunStatus.COMPLETED

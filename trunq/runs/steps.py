@@ -17,102 +17,219 @@ Set ``TRUNQ_RECORD_STEPS=0`` to switch recording off.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
 import time
 import traceback
-from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from trunq.config import recording_enabled
+from trunq.graph import flatten, output_paths
 from trunq.runs import _fs, journal
-from trunq.runs.capture import ActiveRun, Capture
+from trunq.runs.capture import begin_block, end_block, held_routers
 from trunq.runs.record import Run, RunStatus, RunType
 
 FOLDER_AFTER = 1.0  # seconds a step runs before its RUNNING folder appears
 WATCH_INTERVAL = 0.5
 MAX_BUFFERED_CHARS = 64 * 1024  # more output than this and the folder is made at once
-_FALSE_VALUES = ("0", "false", "no", "off")
 
 
-def recording_enabled() -> bool:
-    return os.environ.get("TRUNQ_RECORD_STEPS", "1").strip().lower() not in _FALSE_VALUES
-
-
-def record_step(step: Any, deps: list[Any] | None = None) -> AbstractContextManager[Run | None]:
+def record_step(step: Any, deps: list[Any] | None = None) -> AbstractContextManager[StepRecording | None]:
     """Record one execution of ``step.run()`` as a STEP run; the step's exception propagates.
 
-    ``with record_step(step) as run:`` gives the Run (None when recording is switched off).
+    ``deps`` are the step's requirements when the caller has them (their outputs are the run's
+    upstream artifacts); otherwise ``step.input()`` is used. ``with record_step(step) as
+    recording:`` gives the recording (None when recording is switched off); its ``run`` is the Run.
     """
+    root = _session_root
+    if root is None:
+        if not recording_enabled():
+            return nullcontext()
+        root = _runs_root()
+    return StepRecording(step, deps, root)
+
+
+_session_root: Path | None = None  # the runs root while a recording_session() is open
+
+
+@contextmanager
+def recording_session() -> Iterator[None]:
+    """Around a loop running many steps: the settings are read once, the output routers stay."""
+    global _session_root
     if not recording_enabled():
-        return nullcontext()
-    return _StepRecording(step, deps)
+        yield
+        return
+    previous, _session_root = _session_root, _runs_root()
+    try:
+        with held_routers():
+            yield
+    finally:
+        _session_root = previous
 
 
-class _StepRecording:
-    """The context manager of :func:`record_step` (a class: cheaper than a generator)."""
+class StepRecording:
+    """One step execution being recorded: the output sink and artifact sink of its context.
 
-    __slots__ = ("_step", "_deps", "_recorder", "_active")
+    The fast path (a quick, silent, successful step) builds no Run object: the journal line
+    is formatted straight from these fields. ``run`` builds the Run on demand (a folder is
+    needed, or a caller asks).
+    """
 
-    def __init__(self, step: Any, deps: list[Any] | None) -> None:
-        self._step = step
-        self._deps = deps
-        self._recorder: _StepRecorder | None = None
-        self._active: ActiveRun | None = None
+    # Class-level defaults: most recordings never change them, so they cost nothing per step.
+    status = RunStatus.RUNNING
+    ended_us: int | None = None
+    error: str | None = None
+    traceback: str | None = None
+    buffered: tuple[list[str], list[str]] | None = None  # output not yet in files (stdout, stderr)
+    buffered_chars = 0
+    files: list[BinaryIO | None] | None = None  # set once the folder exists
+    finished = False
+    gave_up = False
+    _run: Run | None = None
 
-    def __enter__(self) -> Run:
-        state = _process_state()
-        recorder = self._recorder = _StepRecorder(_new_step_run(self._step, state, self._deps), state)
-        state.start(recorder)
-        self._active = ActiveRun(recorder.run)
-        self._active.__enter__()
-        recorder.__enter__()
-        return recorder.run
+    def __init__(self, step: Any, deps: list[Any] | None, root: Path) -> None:
+        self.step = step
+        self.root = root
+        self.upstream = _upstream_paths(step, deps)
+        self.downstream = list(output_paths(step))
+
+    # ---- context manager -----------------------------------------------------------------
+    def __enter__(self) -> StepRecording:
+        self.state = _process_state()
+        self.started_us = time.time_ns() // 1000
+        self.state.start(self)
+        self._tokens = begin_block(self)
+        return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        recorder, run = self._recorder, self._recorder.run  # type: ignore[union-attr]
-        recorder.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
-        self._active.__exit__(exc_type, exc, tb)  # type: ignore[union-attr]
-        run.end_time = _fs.utc_now()
+        end_block(self._tokens)
+        self.ended_us = time.time_ns() // 1000
         if exc is None:
-            run.status = RunStatus.COMPLETED
+            self.status = RunStatus.COMPLETED
         else:
-            run.status = RunStatus.ERROR
-            run.error = f"{type(exc).__name__}: {exc}"
-            run.traceback = "".join(traceback.format_exception(exc_type, exc, tb))
+            self.status = RunStatus.ERROR
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.traceback = "".join(traceback.format_exception(exc_type, exc, tb))
         try:
-            recorder.state.finish(recorder)  # type: ignore[union-attr]
+            self.state.finish(self)
         except Exception as error:  # a full disk must not turn a good step into a failed one
-            _warn(f"trunq: could not record step run {run.name}: {error}")
+            _warn(f"trunq: could not record step run {self.name}: {error}")
         return False
 
+    # ---- the Run ---------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return f"{_fs.safe_name(str(self.step.step_id))}@{_compact_time(self.started_us)}"
 
-def flush_step_records(timeout: float | None = 10.0) -> bool:
-    """Kept for callers of the former queued writer: records are written synchronously now."""
-    return True
+    @property
+    def run(self) -> Run:
+        """The Run of this recording, built on first use and kept in step with it."""
+        run = self._run
+        if run is None:
+            run = self._run = _StepRun.__new__(_StepRun)  # skips Run.__init__'s lookup: the name is new
+            state = self.state
+            run.__dict__.update(
+                name=self.name, root=self.root, start_time=_datetime(self.started_us), fn_name=None, cmds=None,
+                run_type=RunType.STEP_RUN, pid=state.pid, pgid=state.pgid, pid_start=state.pid_start,
+                host=_fs.HOST, status_reason=None, extras={}, _capture=None, step=self._step_fields(),
+            )
+        run.status = self.status
+        run.end_time = None if self.ended_us is None else _datetime(self.ended_us)
+        run.error, run.traceback = self.error, self.traceback
+        run.upstream_artifacts, run.downstream_artifacts = self.upstream, self.downstream
+        return run
 
+    def _step_fields(self) -> dict[str, Any]:
+        step = self.step
+        return {"family": step.step_family, "step_id": str(step.step_id), "params": dict(step.to_str_params())}
 
-def _new_step_run(step: Any, state: _ProcessState, deps: list[Any] | None = None) -> Run:
-    started = _fs.utc_now()
-    step_id = str(step.step_id)
-    name = _fs.safe_name(f"{step_id}@{_compact_time(started)}")
-    run = _StepRun.__new__(_StepRun)  # skips the "load existing config" lookup of Run.__init__: the name is new
-    run.__dict__.update(
-        name=name, root=_runs_root(), status=RunStatus.RUNNING, start_time=started, end_time=None,
-        fn_name=None, cmds=None, run_type=RunType.STEP_RUN,
-        upstream_artifacts=_target_paths(step.input() if deps is None else [dep.output() for dep in deps]), downstream_artifacts=_target_paths(step.output()),
-        pid=state.pid, pgid=state.pgid, pid_start=state.pid_start, host=_fs.HOST,
-        error=None, traceback=None, status_reason=None, extras={}, _capture=None, _active=None,
-        step={"family": step.step_family, "step_id": step_id, "params": dict(step.to_str_params())},
-    )
-    return run
+    def journal_line(self) -> bytes:
+        """The finished run as one journal line, compact unless something unusual needs the config."""
+        run = self._run
+        if not (self.error or self.traceback or run is not None and (run.extras or run.status_reason)):
+            step = self.step
+            step_id = str(step.step_id)
+            safe_id = _fs.safe_name(step_id)
+            line = journal.compact_line(
+                f"{safe_id}@{_compact_time(self.started_us)}", self.status.value, self.started_us,
+                self.ended_us, self.upstream, self.downstream, step.step_family,  # type: ignore[arg-type]
+                step.to_str_params(), None if step_id == safe_id else step_id)
+            if line is not None:
+                return line
+        return journal.encode(self.run.config())
+
+    # ---- sinks of the step's context -------------------------------------------------------
+    def _register_artifact(self, path: str, direction: str) -> None:
+        bucket = self.upstream if direction == "upstream" else self.downstream
+        if path not in bucket:
+            bucket.append(path)
+
+    def add(self, index: int, text: str) -> None:
+        """Output of the step: buffered until the run has a folder, then written through."""
+        with self.state.lock:
+            if self.files is not None:
+                try:
+                    self._write(index, text)
+                except OSError as exc:  # the step's print must not fail because its log cannot be written
+                    _warn(f"trunq: could not write the log of step run {self.name}: {exc}")
+                return
+            if self.buffered is None:
+                self.buffered = ([], [])
+            self.buffered[index].append(text)
+            self.buffered_chars += len(text)
+            if self.buffered_chars >= MAX_BUFFERED_CHARS and not self.gave_up:
+                self.try_materialise_locked()
+
+    # ---- the folder, when the run needs one ----------------------------------------------
+    def materialise_locked(self) -> None:
+        """Make the run folder with the current config and the output so far."""
+        run = self.run
+        run.path.mkdir(parents=True, exist_ok=True)
+        _fs.write_json_atomic(run.config_path, run.config())
+        self.files = [None, None]
+        buffered, self.buffered = self.buffered, None
+        for index, chunks in enumerate(buffered or ()):
+            if chunks:
+                self._write(index, "".join(chunks))
+
+    def try_materialise_locked(self) -> None:
+        try:
+            self.materialise_locked()
+        except Exception as exc:  # keep buffering; the end of the step tries again
+            self.gave_up = True
+            _warn(f"trunq: could not make the folder of running step run {self.name}: {exc}")
+
+    def _write(self, index: int, text: str) -> None:
+        handle = self.files[index]  # type: ignore[index]
+        if handle is None:
+            path = self.run.stdout_path if index == 0 else self.run.stderr_path
+            handle = self.files[index] = open(path, "ab", buffering=0)  # type: ignore[index]  # noqa: SIM115
+        handle.write(text.encode("utf-8", errors="replace"))
+
+    def finish_locked(self) -> None:
+        """Write the final record: a journal line, or the folder when it needs one."""
+        self.finished = True
+        if self.files is None and self.buffered_chars == 0 and self.status == RunStatus.COMPLETED:
+            os.write(self.state.journal_fd(self.root), self.journal_line())
+            return
+        try:
+            if self.files is None:
+                self.materialise_locked()  # also writes the buffered output
+            run = self.run
+            _fs.write_json_atomic(run.config_path, run.config())
+        finally:
+            for handle in self.files or ():
+                if handle is not None:
+                    handle.close()
 
 
 class _StepRun(Run):
-    """A Run whose folder path is only built when needed: most step runs never get a folder."""
+    """A Run whose folder path is only built when needed."""
 
     @property  # type: ignore[override]
     def path(self) -> Path:
@@ -126,10 +243,35 @@ class _StepRun(Run):
         self.__dict__["_path"] = Path(value)
 
 
-def _compact_time(moment: datetime) -> str:
-    """``20240101T120000.123456Z``, like strftime("%Y%m%dT%H%M%S.%fZ") at a third of its cost."""
-    return (f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}{moment.minute:02d}"
-            f"{moment.second:02d}.{moment.microsecond:06d}Z")
+# ---- cheap pieces of a record ------------------------------------------------------------------
+def _upstream_paths(step: Any, deps: list[Any] | None) -> list[str]:
+    if deps is None:
+        return _target_paths(step.input())
+    if len(deps) == 1:
+        return list(output_paths(deps[0]))
+    paths: dict[str, None] = {}
+    for dep in deps:
+        for path in output_paths(dep):
+            paths[path] = None
+    return list(paths)
+
+
+_second: tuple[int, str] = (-1, "")  # an epoch second and its "%Y%m%dT%H%M%S"
+
+
+def _compact_time(epoch_us: int) -> str:
+    """``strftime("%Y%m%dT%H%M%S.%fZ")`` of a microsecond timestamp, the calendar part once per second."""
+    global _second
+    second, micro = divmod(epoch_us, 1_000_000)
+    cached = _second
+    if cached[0] != second:
+        cached = _second = (second, time.strftime("%Y%m%dT%H%M%S", time.gmtime(second)))
+    return f"{cached[1]}.{micro:06d}Z"
+
+
+def _datetime(epoch_us: int) -> datetime:
+    second, micro = divmod(epoch_us, 1_000_000)
+    return datetime.fromtimestamp(second, UTC).replace(microsecond=micro)
 
 
 _root_cache: tuple[str, Path] | None = None
@@ -149,106 +291,8 @@ def _runs_root() -> Path:
 
 
 def _target_paths(structure: Any) -> list[str]:
-    path = getattr(structure, "path", None)
-    if path is not None:  # the common single-target case, without flattening
-        return [str(path)]
-    step_module = sys.modules.get("trunq.step")
-    flatten = getattr(step_module, "flatten", None) or _flatten
-    paths: dict[str, None] = {}  # ordered and de-duplicated in O(n)
-    for target in flatten(structure):
-        path = getattr(target, "path", None)
-        if path is not None:
-            paths[str(path)] = None
-    return list(paths)
-
-
-def _flatten(structure: Any) -> list[Any]:
-    if structure is None:
-        return []
-    if isinstance(structure, dict):
-        return [item for value in structure.values() for item in _flatten(value)]
-    if isinstance(structure, (list, tuple, set, frozenset)):
-        return [item for value in structure for item in _flatten(value)]
-    return [structure]
-
-
-# ---- one step's recording ------------------------------------------------------------------------
-class _StepRecorder(Capture):
-    """Buffers a step's output in memory until the run gets a folder, then writes through.
-
-    Installed as the capture of the step's context; ``add`` runs in the step's thread, the
-    materialisation maybe in the watchdog's, both under the process state's lock.
-    """
-
-    def __init__(self, run: Run, state: _ProcessState) -> None:
-        self.run = run
-        self.state = state
-        self.started = time.monotonic()
-        self.buffered: tuple[list[str], list[str]] = ([], [])
-        self.buffered_chars = 0
-        self.files: list[BinaryIO | None] | None = None  # set once the folder exists
-        self.finished = False
-        self.gave_up = False
-        self._token: Any = None
-
-    def add(self, index: int, text: str) -> None:
-        with self.state.lock:
-            if self.files is not None:
-                try:
-                    self._write(index, text)
-                except OSError as exc:  # the step's print must not fail because its log cannot be written
-                    _warn(f"trunq: could not write the log of step run {self.run.name}: {exc}")
-                return
-            self.buffered[index].append(text)
-            self.buffered_chars += len(text)
-            if self.buffered_chars >= MAX_BUFFERED_CHARS and not self.gave_up:
-                self.try_materialise_locked()
-
-    def flush(self) -> None:
-        """Called by Capture.__exit__; the end of the run is handled by ``finish_locked``."""
-
-    @property
-    def needs_folder(self) -> bool:
-        return self.files is not None or self.buffered_chars > 0 or self.run.status != RunStatus.COMPLETED
-
-    def materialise_locked(self) -> None:
-        """Make the run folder with the current config and the output so far."""
-        self.run.path.mkdir(parents=True, exist_ok=True)
-        _fs.write_json_atomic(self.run.config_path, self.run.config())
-        self.files = [None, None]
-        for index in (0, 1):
-            if self.buffered[index]:
-                self._write(index, "".join(self.buffered[index]))
-                self.buffered[index].clear()
-
-    def try_materialise_locked(self) -> None:
-        try:
-            self.materialise_locked()
-        except Exception as exc:  # keep buffering; the end of the step tries again
-            self.gave_up = True
-            _warn(f"trunq: could not make the folder of running step run {self.run.name}: {exc}")
-
-    def _write(self, index: int, text: str) -> None:
-        handle = self.files[index]  # type: ignore[index]
-        if handle is None:
-            path = self.run.stdout_path if index == 0 else self.run.stderr_path
-            handle = self.files[index] = open(path, "ab", buffering=0)  # type: ignore[index]  # noqa: SIM115
-        handle.write(text.encode("utf-8", errors="replace"))
-
-    def finish_locked(self) -> None:
-        """Write the final record: a journal line, or the folder when it needs one."""
-        self.finished = True
-        if not self.needs_folder:
-            os.write(self.state.journal_fd(self.run.root), self.state.journal_line(self.run))
-            return
-        try:
-            if self.files is None:
-                self.materialise_locked()  # also writes the buffered output
-            _fs.write_json_atomic(self.run.config_path, self.run.config())
-        finally:
-            for handle in self.files or ():
-                if handle is not None:
-                    handle.close()
+    return list(dict.fromkeys(str(target.path) for target in flatten(structure)
+                              if getattr(target, "path", None) is not None))
 
 
 # ---- per-process state: journal descriptors, running steps, the watchdog -------------------------
@@ -261,34 +305,16 @@ class _ProcessState:
         self.pid_start = _fs.own_start_ticks()
         self.lock = threading.Lock()
         self.journals: dict[Path, int] = {}
-        self.running: dict[int, _StepRecorder] = {}
+        self.running: dict[int, StepRecording] = {}
         self.watchdog: threading.Thread | None = None
-        # The fields every quick, successful step run of this process shares, encoded once.
-        self.shared_fields = json.dumps({
-            "run_type": RunType.STEP_RUN.value, "fn_name": None, "cmds": None, "pid": self.pid, "pgid": self.pgid,
-            "pid_start": self.pid_start, "host": _fs.HOST, "error": None, "traceback": None, "status_reason": None,
-        })[1:-1]
 
-    def journal_line(self, run: Run) -> bytes:
-        """``run.config()`` as one JSON line; only the fields that vary per run are encoded here."""
-        if run.error or run.traceback or run.status_reason or run.fn_name or run.cmds:
-            return journal.encode(run.config())
-        varying = {"name": run.name, "status": run.status.value, "start_time": run.start_time.isoformat(),
-                   "end_time": run.end_time.isoformat(), "upstream_artifacts": run.upstream_artifacts,
-                   "downstream_artifacts": run.downstream_artifacts, "step": run.step, **run.extras}
-        try:
-            text = json.dumps(varying)
-        except TypeError:
-            return journal.encode(run.config())
-        return f"{text[:-1]}, {self.shared_fields}}}\n".encode()
-
-    def start(self, recorder: _StepRecorder) -> None:
+    def start(self, recorder: StepRecording) -> None:
         self.running[id(recorder)] = recorder
         if self.watchdog is None:
             self.watchdog = threading.Thread(target=self._watch, name="trunq-step-watchdog", daemon=True)
             self.watchdog.start()
 
-    def finish(self, recorder: _StepRecorder) -> None:
+    def finish(self, recorder: StepRecording) -> None:
         with self.lock:
             self.running.pop(id(recorder), None)
             recorder.finish_locked()
@@ -296,7 +322,8 @@ class _ProcessState:
     def journal_fd(self, root: Path) -> int:
         fd = self.journals.get(root)
         if fd is None:
-            fd = self.journals[root] = journal.open_journal(root)
+            fd = self.journals[root] = journal.open_journal(
+                root, {"pid": self.pid, "pgid": self.pgid, "pid_start": self.pid_start, "host": _fs.HOST})
         return fd
 
     def _watch(self) -> None:
@@ -304,12 +331,12 @@ class _ProcessState:
             time.sleep(WATCH_INTERVAL)
             if _STATE is not self:
                 return  # this state was replaced (fork): the new one has its own watchdog
-            now = time.monotonic()
+            started_before = time.time_ns() // 1000 - FOLDER_AFTER * 1_000_000
             for recorder in list(self.running.values()):
-                if recorder.files is None and not recorder.gave_up and now - recorder.started >= FOLDER_AFTER:
+                if recorder.files is None and not recorder.gave_up and recorder.started_us <= started_before:
                     self._materialise(recorder)
 
-    def _materialise(self, recorder: _StepRecorder) -> None:
+    def _materialise(self, recorder: StepRecording) -> None:
         with self.lock:
             if not recorder.finished and recorder.files is None:
                 recorder.try_materialise_locked()
@@ -347,4 +374,4 @@ def _forget_parent_state() -> None:
 
 os.register_at_fork(after_in_child=_forget_parent_state)
 
-__all__ = ["FOLDER_AFTER", "flush_step_records", "record_step", "recording_enabled"]
+__all__ = ["FOLDER_AFTER", "StepRecording", "record_step", "recording_enabled", "recording_session"]

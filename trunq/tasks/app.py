@@ -141,9 +141,3 @@ def crash_signal(worker_lost_message: str) -> str | None:
         return None
     return match.group(0)
 
-
-@signals.worker_process_shutdown.connect
-def _flush_runs(**_: Any) -> None:
-    from trunq.runs.steps import flush_step_records
-
-    flush_step_records(timeout=5)
