@@ -26,6 +26,7 @@ def run_case(steps: int, base: str, record: bool) -> dict:
     """One build in a fresh interpreter (``bench/run_case.py``); returns its JSON line."""
     case_dir = tempfile.mkdtemp(prefix="case-", dir=base)
     env = dict(os.environ, TRUNQ_RECORD_STEPS="1" if record else "0", TRUNQ_RUNS_DIR=os.path.join(case_dir, "runs"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: imports read compiled bytecode
     try:
         proc = subprocess.run([sys.executable, os.path.join(HERE, "run_case.py"), "trunq", "layered", str(steps), "1",
                                case_dir], capture_output=True, text=True, env=env, cwd=case_dir, check=False)

@@ -55,3 +55,12 @@ class ManyQuick(trunq.WrapperStep):
 
     def requires(self):
         return [Quick(n=n, root=self.root) for n in range(self.count)]
+
+
+class SlowAfterQuick(Slow):
+    """Runs (slowly) after ``count`` quick steps."""
+
+    count = trunq.IntParameter()
+
+    def requires(self):
+        return [Quick(n=n, root=self.root) for n in range(self.count)]

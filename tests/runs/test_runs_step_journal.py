@@ -102,7 +102,7 @@ def test_failing_and_printing_steps_get_folders_with_their_logs(runs_dir, tmp_pa
 
 def test_long_step_gets_a_running_folder_that_logs_follow(runs_dir, tmp_path, processes):
     proc = _build_in_subprocess(processes, f"Slow(seconds=2.5, root={str(tmp_path)!r})")
-    _wait_until(lambda: _folders(runs_dir), what="the RUNNING folder")
+    _wait_until(lambda: runs.list_runs(status="RUNNING"), what="the RUNNING folder")  # its config written
     [folder] = _folders(runs_dir)
     running = runs.load_run(folder.name)
     assert running.status == RunStatus.RUNNING and running.pid == proc.pid
@@ -129,6 +129,24 @@ def test_kill_9_of_a_long_step_leaves_a_lost_run_with_partial_logs(runs_dir, tmp
     assert lost.stdout() == "partial output\n"
     assert json.loads(lost.config_path.read_text())["status"] == "RUNNING"  # as the killed process left it
     assert runs.list_runs(status="COMPLETED") == []
+
+
+def test_quick_runs_written_in_groups_survive_a_later_kill_9(runs_dir, tmp_path, processes):
+    proc = _build_in_subprocess(processes, f"SlowAfterQuick(count=5, seconds=60, root={str(tmp_path)!r})")
+    # The quick steps' lines wait for company, but not for the end of the build.
+    _wait_until(lambda: len(runs.list_runs(step_family="Quick")) == 5, what="the quick steps' journal lines")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert all(r.status == RunStatus.COMPLETED for r in runs.list_runs(step_family="Quick"))
+
+
+def test_inside_a_build_loop_a_line_waits_at_most_a_moment(runs_dir, tmp_path):
+    with steps.recording_session():
+        with steps.record_step(step_jobs.Quick(n=1, root=str(tmp_path))):
+            pass
+        ended = time.monotonic()
+        _wait_until(lambda: runs.list_runs(step_family="Quick"), timeout=5, what="the line")
+        assert time.monotonic() - ended < steps.FLUSH_AFTER + 2 * steps.WATCH_INTERVAL + 0.5
 
 
 def test_forked_pool_records_every_step_in_per_process_journals(runs_dir, tmp_path):

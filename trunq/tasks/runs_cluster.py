@@ -1,7 +1,7 @@
 """``trunq.runs.cluster("celery")``: functions and commands run on the Celery worker pool.
 
 The client prepares the run folder and holds its ``.lock`` exactly as for the local cluster
-(``trunq.runs.cluster.Cluster``), then sends one ``trunq.supervise_run`` message (JSON: the
+(``trunq.runs.clusters.Cluster``), then sends one ``trunq.supervise_run`` message (JSON: the
 folder, the launch token, the working directory). A worker's supervisor takes the lock over,
 starts ``python -m trunq.runs.child`` in a new process group and watches it
 (``trunq.tasks.supervisors``).
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from trunq.rpc import resolve_redis_url
 from trunq.runs import locks
-from trunq.runs.cluster import Cluster
+from trunq.runs.clusters import Cluster
 from trunq.runs.control import CANCEL_MARKER, cancel_run, mark_cancelled
 from trunq.runs.record import TERMINAL, Run
 from trunq.tasks.broker import client_app, require_worker

@@ -28,7 +28,7 @@ from typing import Any
 from celery import Celery, Task
 
 from trunq.runs import _fs, locks
-from trunq.runs.cluster import record_end
+from trunq.runs.clusters import record_end
 from trunq.runs.control import cancel_requested, mark_cancelled
 from trunq.runs.record import Run, RunStatus
 from trunq.tasklist import TaskJob, records, supervise

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from trunq.runs.cluster import Cluster, cluster
+from trunq.runs.clusters import Cluster, cluster
 from trunq.runs.record import Run
 
 

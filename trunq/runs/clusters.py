@@ -211,7 +211,7 @@ def record_end(folder: Path, token: str, code: int) -> bool:
     return True
 
 
-_BACKENDS = {"local": "trunq.runs.cluster:LocalCluster", "celery": "trunq.tasks.runs_cluster:CeleryCluster"}
+_BACKENDS = {"local": "trunq.runs.clusters:LocalCluster", "celery": "trunq.tasks.runs_cluster:CeleryCluster"}
 
 
 def cluster(name: str = "local", **options: Any) -> Cluster:
