@@ -26,32 +26,32 @@ def flatten(struct: Any) -> list[Any]:
 
 
 OUTPUT_PATHS = "_output_paths"  # the memo's attribute on a step object
+OUTPUT_TARGETS = "_output_targets"  # the flattened output() a completeness check left there
 
 
 def output_paths(step: Any) -> list[str]:
     """The paths of ``step.output()``'s targets, computed once per step object.
 
     A step's outputs follow from its parameters; its Run records them, and so does the Run
-    of every step requiring it.
+    of every step requiring it. The targets come from the step's completeness check when it
+    kept them (``Step.complete``), else from ``output()``.
     """
     paths = getattr(step, OUTPUT_PATHS, None)
     if paths is None:
-        paths = remember_output_paths(step, flatten(step.output()))
+        targets = getattr(step, OUTPUT_TARGETS, None)
+        paths = _paths_of(flatten(step.output()) if targets is None else targets)
+        try:
+            setattr(step, OUTPUT_PATHS, paths)
+        except AttributeError:  # an object with __slots__: no memo
+            pass
     return paths
 
 
-def remember_output_paths(step: Any, targets: list[Any]) -> list[str]:
-    """Keep the paths of ``targets`` (the flattened ``step.output()``) as the step's output paths."""
+def _paths_of(targets: list[Any]) -> list[str]:
     if len(targets) == 1:  # the common case, without a comprehension's frame
         path = getattr(targets[0], "path", None)
-        paths = [] if path is None else [path if type(path) is str else str(path)]
-    else:
-        paths = list(dict.fromkeys(str(target.path) for target in targets if getattr(target, "path", None) is not None))
-    try:
-        setattr(step, OUTPUT_PATHS, paths)
-    except AttributeError:  # an object with __slots__: no memo
-        pass
-    return paths
+        return [] if path is None else [path if type(path) is str else str(path)]
+    return list(dict.fromkeys(str(target.path) for target in targets if getattr(target, "path", None) is not None))
 
 
 def _is_iterator(value: Any) -> bool:

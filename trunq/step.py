@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from trunq import registry
 from trunq.config import get_config
-from trunq.graph import flatten, getpaths, remember_output_paths
+from trunq.graph import flatten, getpaths
 from trunq.parameter import (
     NO_VALUE,
     MissingParameterException,
@@ -182,7 +182,8 @@ class Step(metaclass=_StepMeta):
         self._step_id: str | None = None
         self._hash: int | None = None
         self._reporter: Any = None
-        self._output_paths: list[str] | None = None  # set by complete(); see graph.output_paths
+        self._output_targets: list[Any] | None = None  # kept by complete(); see graph.output_paths
+        self._output_paths: list[str] | None = None
 
     @classmethod
     def _resolve(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -277,11 +278,13 @@ class Step(metaclass=_StepMeta):
 
     def complete(self) -> bool:
         outputs = flatten(self.output())
-        remember_output_paths(self, outputs)  # for the Run of this step and of its dependents
         if not outputs:
             logger.info("%r has no output() and no complete(): it always runs", self)
             return False
-        return all(target.exists() for target in outputs)
+        if all(target.exists() for target in outputs):
+            return True
+        self._output_targets = outputs  # it will run: its Run (and its dependents') record these paths
+        return False
 
     def input(self) -> Any:
         return getpaths(self.requires())

@@ -145,3 +145,14 @@ def test_a_recording_session_keeps_one_pair_of_routers_and_restores_the_streams(
             assert sys.stdout is router  # nothing installed or removed per step
     assert (sys.stdout, sys.stderr) == before
     assert sorted(r.stdout() for r in runs.list_runs()) == ["step 0\n", "step 1\n"]
+
+
+def test_artifacts_noted_by_one_run_do_not_leak_into_the_next(runs_dir):
+    from trunq.graph import output_paths
+
+    step = FakeStep()
+    for _ in range(2):
+        with record_step(step) as recording:
+            runs.note_artifact("/data/side_output.txt", "downstream")
+        assert recording.run.downstream_artifacts == ["/data/report.txt", "/data/side_output.txt"]
+    assert output_paths(step) == ["/data/report.txt"]
