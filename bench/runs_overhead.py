@@ -62,6 +62,24 @@ def rates(steps: int, base: str, repeats: int) -> tuple[list[float], list[float]
     return [r["steps_per_s"] for r in off], [r["steps_per_s"] for r in on], on[-1]["recorded"]
 
 
+def interleaved(steps: int, base: str, repeats: int) -> list[dict]:
+    """``bench/runs_interleaved.py`` builds: every other step recorded, timed inside one build."""
+    results = []
+    for _ in range(repeats):
+        case_dir = tempfile.mkdtemp(prefix="case-", dir=base)
+        env = dict(os.environ)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        try:
+            proc = subprocess.run([sys.executable, os.path.join(HERE, "runs_interleaved.py"), str(steps), case_dir],
+                                  capture_output=True, text=True, env=env, cwd=case_dir, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"interleaved case failed: {proc.stderr.strip().splitlines()[-1:]}")
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        finally:
+            shutil.rmtree(case_dir, ignore_errors=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=10_000)
@@ -82,6 +100,20 @@ def main() -> None:
         typical = (statistics.median(off) / statistics.median(on) - 1) * 100
         print(f"| {parent} | {max(off):,.0f} | {max(on):,.0f} | {best:.1f}% | {typical:.1f}% | {recorded:,} |",
               flush=True)
+    print("\nInside one build, every other step recorded (median of the repeats):\n")
+    print("| disk | µs per step, recording off | µs added per recorded step | overhead |")
+    print("|---|---:|---:|---:|")
+    for parent in [d for d in options.dirs.split(",") if d and os.path.isdir(d)]:
+        base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
+        try:
+            results = interleaved(options.steps, base, options.repeats)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        ordered = sorted(results, key=lambda r: r["overhead_pct"])
+        median = ordered[len(ordered) // 2]
+        every = ", ".join(f"{r['overhead_pct']:.1f}%" for r in results)
+        print(f"| {parent} | {median['baseline_us']:.1f} | {median['extra_us']:.1f} | "
+              f"{median['overhead_pct']:.1f}% (runs: {every}) |", flush=True)
 
 
 if __name__ == "__main__":

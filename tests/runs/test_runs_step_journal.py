@@ -146,7 +146,7 @@ def test_inside_a_build_loop_a_line_waits_at_most_a_moment(runs_dir, tmp_path):
             pass
         ended = time.monotonic()
         _wait_until(lambda: runs.list_runs(step_family="Quick"), timeout=5, what="the line")
-        assert time.monotonic() - ended < steps.FLUSH_AFTER + 2 * steps.WATCH_INTERVAL + 0.5
+        assert time.monotonic() - ended < 3.0  # FLUSH_AFTER plus a watchdog tick, with room for a busy machine
 
 
 def test_forked_pool_records_every_step_in_per_process_journals(runs_dir, tmp_path):
