@@ -25,7 +25,7 @@ from workloads import define  # noqa: E402
 
 def main() -> None:
     steps, folder = int(sys.argv[1]), sys.argv[2]
-    os.environ["TRUNQ_RUNS_DIR"] = os.path.join(folder, "runs")
+    os.environ.setdefault("TRUNQ_RUNS_DIR", os.path.join(folder, "runs"))
     import trunq
     import trunq.execution
     import trunq.executors

@@ -24,16 +24,17 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_case(steps: int, base: str, record: bool) -> dict:
-    """One build in a fresh interpreter (``bench/run_case.py``); returns its JSON line."""
+def in_fresh_process(script: str, args: list[str], base: str, **env_extra: str) -> dict:
+    """Run ``bench/<script> *args CASE_DIR`` in a fresh interpreter; its last JSON line, plus
+    ``recorded``: the runs it left in ``CASE_DIR/runs``."""
     case_dir = tempfile.mkdtemp(prefix="case-", dir=base)
-    env = dict(os.environ, TRUNQ_RECORD_STEPS="1" if record else "0", TRUNQ_RUNS_DIR=os.path.join(case_dir, "runs"))
+    env = dict(os.environ, TRUNQ_RUNS_DIR=os.path.join(case_dir, "runs"), **env_extra)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: imports read compiled bytecode
     try:
-        proc = subprocess.run([sys.executable, os.path.join(HERE, "run_case.py"), "trunq", "layered", str(steps), "1",
-                               case_dir], capture_output=True, text=True, env=env, cwd=case_dir, check=False)
+        proc = subprocess.run([sys.executable, os.path.join(HERE, script), *args, case_dir],
+                              capture_output=True, text=True, env=env, cwd=case_dir, check=False)
         if proc.returncode != 0:
-            raise SystemExit(f"benchmark case failed: {proc.stderr.strip().splitlines()[-1:]}")
+            raise SystemExit(f"{script} failed: {proc.stderr.strip().splitlines()[-1:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         result["recorded"] = _recorded_runs(os.path.join(case_dir, "runs"))
         return result
@@ -42,14 +43,14 @@ def run_case(steps: int, base: str, record: bool) -> dict:
 
 
 def _recorded_runs(root: str) -> int:
-    """Run folders plus journal lines: what the readers will list."""
+    """Run folders plus journal lines (not the header lines): what the readers will list."""
     if not os.path.isdir(root):
         return 0
     count = sum(1 for entry in os.scandir(root) if entry.is_dir() and not entry.name.startswith("."))
     journal = os.path.join(root, ".journal")
     for entry in os.scandir(journal) if os.path.isdir(journal) else []:
         with open(entry.path, "rb") as handle:
-            count += sum(1 for _ in handle)
+            count += sum(1 for line in handle if not line.startswith(b'{"journal": '))
     return count
 
 
@@ -57,27 +58,25 @@ def rates(steps: int, base: str, repeats: int) -> tuple[list[float], list[float]
     """Steps/s of each build with recording off and on; the cases alternate so that load drifts hit both."""
     off, on = [], []
     for _ in range(repeats):
-        off.append(run_case(steps, base, False))
-        on.append(run_case(steps, base, True))
+        for record, results in (("0", off), ("1", on)):
+            results.append(in_fresh_process("run_case.py", ["trunq", "layered", str(steps), "1"], base,
+                                            TRUNQ_RECORD_STEPS=record))
     return [r["steps_per_s"] for r in off], [r["steps_per_s"] for r in on], on[-1]["recorded"]
 
 
 def interleaved(steps: int, base: str, repeats: int) -> list[dict]:
     """``bench/runs_interleaved.py`` builds: every other step recorded, timed inside one build."""
-    results = []
-    for _ in range(repeats):
-        case_dir = tempfile.mkdtemp(prefix="case-", dir=base)
-        env = dict(os.environ)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return [in_fresh_process("runs_interleaved.py", [str(steps)], base) for _ in range(repeats)]
+
+
+def in_each_dir(dirs: str, measure):
+    """``(parent, measure(temp dir under parent))`` for each existing parent folder in ``dirs``."""
+    for parent in [d for d in dirs.split(",") if d and os.path.isdir(d)]:
+        base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
         try:
-            proc = subprocess.run([sys.executable, os.path.join(HERE, "runs_interleaved.py"), str(steps), case_dir],
-                                  capture_output=True, text=True, env=env, cwd=case_dir, check=False)
-            if proc.returncode != 0:
-                raise SystemExit(f"interleaved case failed: {proc.stderr.strip().splitlines()[-1:]}")
-            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            yield parent, measure(base)
         finally:
-            shutil.rmtree(case_dir, ignore_errors=True)
-    return results
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def main() -> None:
@@ -90,12 +89,8 @@ def main() -> None:
     print("| disk | recording off (steps/s, best) | recording on (steps/s, best) | overhead (best) "
           "| overhead (medians) | runs recorded |")
     print("|---|---:|---:|---:|---:|---:|")
-    for parent in [d for d in options.dirs.split(",") if d and os.path.isdir(d)]:
-        base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
-        try:
-            off, on, recorded = rates(options.steps, base, options.repeats)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
+    for parent, (off, on, recorded) in in_each_dir(options.dirs, lambda base: rates(options.steps, base,
+                                                                                      options.repeats)):
         best = (max(off) / max(on) - 1) * 100
         typical = (statistics.median(off) / statistics.median(on) - 1) * 100
         print(f"| {parent} | {max(off):,.0f} | {max(on):,.0f} | {best:.1f}% | {typical:.1f}% | {recorded:,} |",
@@ -103,14 +98,8 @@ def main() -> None:
     print("\nInside one build, every other step recorded (median of the repeats):\n")
     print("| disk | µs per step, recording off | µs added per recorded step | overhead |")
     print("|---|---:|---:|---:|")
-    for parent in [d for d in options.dirs.split(",") if d and os.path.isdir(d)]:
-        base = tempfile.mkdtemp(prefix="trunq-runs-bench-", dir=parent)
-        try:
-            results = interleaved(options.steps, base, options.repeats)
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
-        ordered = sorted(results, key=lambda r: r["overhead_pct"])
-        median = ordered[len(ordered) // 2]
+    for parent, results in in_each_dir(options.dirs, lambda base: interleaved(options.steps, base, options.repeats)):
+        median = sorted(results, key=lambda r: r["overhead_pct"])[len(results) // 2]
         every = ", ".join(f"{r['overhead_pct']:.1f}%" for r in results)
         print(f"| {parent} | {median['baseline_us']:.1f} | {median['extra_us']:.1f} | "
               f"{median['overhead_pct']:.1f}% (runs: {every}) |", flush=True)

@@ -39,7 +39,7 @@ def output_paths(step: Any) -> list[str]:
     paths = getattr(step, OUTPUT_PATHS, None)
     if paths is None:
         targets = getattr(step, OUTPUT_TARGETS, None)
-        paths = _paths_of(flatten(step.output()) if targets is None else targets)
+        paths = target_paths(flatten(step.output()) if targets is None else targets)
         try:
             setattr(step, OUTPUT_PATHS, paths)
         except AttributeError:  # an object with __slots__: no memo
@@ -47,7 +47,8 @@ def output_paths(step: Any) -> list[str]:
     return paths
 
 
-def _paths_of(targets: list[Any]) -> list[str]:
+def target_paths(targets: list[Any]) -> list[str]:
+    """The paths of the targets that have one, in order, each once."""
     if len(targets) == 1:  # the common case, without a comprehension's frame
         path = getattr(targets[0], "path", None)
         return [] if path is None else [path if type(path) is str else str(path)]

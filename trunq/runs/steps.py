@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from trunq.config import recording_enabled
-from trunq.graph import flatten, output_paths
+from trunq.graph import flatten, output_paths, target_paths
 from trunq.runs import _fs, journal
 from trunq.runs.capture import begin_block, end_block, held_routers
 from trunq.runs.record import Run, RunStatus, RunType
@@ -163,13 +163,12 @@ class StepRecording:
         """The line of a quick (completed) run: compact, unless its Run was given unusual fields."""
         run = self._run
         if run is None or not (run.extras or run.status_reason):
-            step = self.step
+            step, name = self.step, self.name
             step_id = str(step.step_id)
-            safe_id = _fs.safe_name(step_id)
             line = journal.compact_line(
-                f"{safe_id}@{_compact_time(self.started_us)}", "COMPLETED", self.started_us,
-                self.ended_us, self.upstream, self.downstream, step.step_family,  # type: ignore[arg-type]
-                step.to_str_params(), None if step_id == safe_id else step_id)
+                name, "COMPLETED", self.started_us, self.ended_us,  # type: ignore[arg-type]
+                self.upstream, self.downstream, step.step_family, step.to_str_params(),
+                None if name.rpartition("@")[0] == step_id else step_id)  # as the reader derives it
             if line is not None:
                 return line
         return journal.encode(self.run.config())
@@ -261,7 +260,7 @@ class _StepRun(Run):
 # ---- cheap pieces of a record ------------------------------------------------------------------
 def _upstream_paths(step: Any, deps: list[Any] | None) -> list[str]:
     if deps is None:
-        return _target_paths(step.input())
+        return target_paths(flatten(step.input()))
     if len(deps) == 1:
         return output_paths(deps[0])  # shared, never changed: see _register_artifact
     paths: list[str] = []
@@ -302,11 +301,6 @@ def _runs_root() -> Path:
     if from_env and os.path.isabs(from_env):
         _root_cache = (from_env, root)
     return root
-
-
-def _target_paths(structure: Any) -> list[str]:
-    return list(dict.fromkeys(str(target.path) for target in flatten(structure)
-                              if getattr(target, "path", None) is not None))
 
 
 # ---- per-process state: journal descriptors, running steps, the watchdog -------------------------
