@@ -215,7 +215,7 @@ def measure_trunq(root_step) -> tuple[float, bool]:  # noqa: ANN001
 
 
 def wait_for_worker(url: str) -> None:
-    from trunq.scheduler.redis_store import connect
+    from trunq.scheduler.redis import connect
 
     store = connect(url)
     for _ in range(600):

@@ -25,7 +25,7 @@ import luigi.task_register
 import luigi.tools.range
 
 import trunq
-from trunq import registry
+from trunq.core import registry
 from trunq.tools.range import RangeDaily, RangeDailyBase
 
 DAYS = 3 * 365

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import redis.connection
 
-from trunq.scheduler.redis_store import RedisStateStore
+from trunq.scheduler.redis import RedisStateStore
 from trunq.scheduler.state import StepRecord
 
 RESULTS = Path(__file__).with_name("redis_store_results.md")

@@ -27,14 +27,14 @@ def main() -> None:
     steps, folder = int(sys.argv[1]), sys.argv[2]
     os.environ.setdefault("TRUNQ_RUNS_DIR", os.path.join(folder, "runs"))
     import trunq
-    import trunq.execution
-    import trunq.executors
+    import trunq.execution.dispatch
+    import trunq.execution.execute
     from trunq.runs.steps import record_step
 
     flip = [False]
     recorded: set[int] = set()
 
-    def every_other(step, deps):  # stands in for trunq.execution._record
+    def every_other(step, deps):  # stands in for trunq.execution.execute._record
         flip[0] = not flip[0]
         if not flip[0]:
             return nullcontext()
@@ -42,7 +42,7 @@ def main() -> None:
         return record_step(step, deps)
 
     durations: dict[bool, list[int]] = {True: [], False: []}
-    execute = trunq.executors.execute_step
+    execute = trunq.execution.dispatch.execute_step
 
     def timed(step, reporter=None, **options):
         started = time.perf_counter_ns()
@@ -50,8 +50,8 @@ def main() -> None:
         durations[id(step) in recorded].append(time.perf_counter_ns() - started)
         return outcome
 
-    trunq.execution._record = every_other
-    trunq.executors.execute_step = timed
+    trunq.execution.execute._record = every_other
+    trunq.execution.dispatch.execute_step = timed
     root = define(trunq, trunq.WrapperStep, trunq.LocalTarget)("layered", steps, folder)
     started = time.perf_counter()
     assert trunq.build([root], workers=1, progress=False)

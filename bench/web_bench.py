@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from trunq.scheduler.redis_store import RedisStateStore  # noqa: E402
+from trunq.scheduler.redis import RedisStateStore  # noqa: E402
 from trunq.scheduler.state import StepRecord  # noqa: E402
 from trunq.web import create_app  # noqa: E402
 

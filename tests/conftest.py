@@ -16,7 +16,9 @@ if str(ROOT) not in sys.path:
 
 @pytest.fixture(autouse=True)
 def _isolate_trunq(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from trunq import config, registry, resolver
+    from trunq import config
+    from trunq.core import registry
+    from trunq.scheduler import resolver
 
     if "TRUNQ_RUNS_DIR" not in os.environ:
         monkeypatch.setenv("TRUNQ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))

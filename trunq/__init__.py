@@ -11,29 +11,33 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# The configuration is the source of parameter defaults; importing it installs its loader
+# (reading files waits until a default is first needed).
+from trunq import config as _config  # noqa: F401
+
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     # steps
-    "Step": "trunq.step",
-    "WrapperStep": "trunq.step",
-    "ExternalStep": "trunq.step",
-    "Config": "trunq.step",
-    "DynamicRequirements": "trunq.step",
-    "namespace": "trunq.step",
-    "auto_namespace": "trunq.step",
-    "Event": "trunq.events",
-    "Status": "trunq.status",
+    "Step": "trunq.core.step",
+    "WrapperStep": "trunq.core.step",
+    "ExternalStep": "trunq.core.step",
+    "Config": "trunq.core.step",
+    "DynamicRequirements": "trunq.core.step",
+    "namespace": "trunq.core.step",
+    "auto_namespace": "trunq.core.step",
+    "Event": "trunq.core.events",
+    "Status": "trunq.core.status",
     # targets
-    "Target": "trunq.target",
-    "FileSystemTarget": "trunq.target",
-    "LocalTarget": "trunq.target",
+    "Target": "trunq.core.target",
+    "FileSystemTarget": "trunq.core.target",
+    "LocalTarget": "trunq.core.target",
     # running
-    "build": "trunq.runner",
-    "run": "trunq.runner",
-    "submit": "trunq.runner",
-    "TrunqRunResult": "trunq.execution_summary",
-    "TrunqStatusCode": "trunq.execution_summary",
+    "build": "trunq.execution.api",
+    "run": "trunq.execution.api",
+    "submit": "trunq.execution.api",
+    "TrunqRunResult": "trunq.execution.summary",
+    "TrunqStatusCode": "trunq.execution.summary",
     # runs
     "Run": "trunq.runs",
     "RunStatus": "trunq.runs",

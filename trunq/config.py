@@ -19,12 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from trunq.core import registry
+from trunq.core.errors import ConfigError
+
 ENV_PREFIX = "TRUNQ__"
 DEFAULT_FILES = ("/etc/trunq/trunq.cfg", "/etc/trunq/trunq.toml", "trunq.cfg", "trunq.toml")
-
-
-class ConfigError(Exception):
-    """A configuration file that cannot be read or parsed."""
 
 
 def _key(name: str) -> str:
@@ -166,6 +165,20 @@ def _merge(config: Configuration, path: str) -> None:
     config.files.append(path)
 
 
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+
+
+def resolve_redis_url(url: str | None = None, config: Configuration | None = None) -> str:
+    """The cluster's Redis: ``url``, else ``$TRUNQ_REDIS_URL``, else ``[core] redis_url``."""
+    if url:
+        return url
+    from_env = os.environ.get("TRUNQ_REDIS_URL")
+    if from_env:
+        return from_env
+    config = config or get_config()
+    return str(config.get("core", "redis_url", None) or DEFAULT_REDIS_URL)
+
+
 _current: Configuration | None = None
 
 
@@ -180,14 +193,16 @@ def set_config(config: Configuration | None) -> None:
     """Replace the active configuration (None: load again on next use)."""
     global _current
     _current = config
-    from trunq import registry  # parameters resolved from config are cached per instance
-
-    registry.clear_instance_cache()
+    # parameter defaults come from here; instances built with the old values are dropped
+    registry.set_param_source(config, loader=get_config)
 
 
 def reload_config() -> Configuration:
     set_config(None)
     return get_config()
+
+
+registry.set_param_source(None, loader=get_config)
 
 
 @contextmanager

@@ -6,5 +6,5 @@ Optional mixin), ``scalar`` (numbers, bools, enums, choices, paths, steps), ``te
 (the hashable containers values are normalized into).
 """
 
-from trunq.parameters import *  # noqa: F403
-from trunq.parameters import __all__  # noqa: F401
+from trunq.core.parameters import *  # noqa: F403
+from trunq.core.parameters import __all__  # noqa: F401

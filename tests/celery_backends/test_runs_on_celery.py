@@ -96,7 +96,7 @@ def test_moving_a_run_copies_the_folder(celery, tmp_path):
 
 
 def test_no_worker_listening_is_one_clear_error(runs_dir, monkeypatch, pool):
-    from trunq.rpc import NoWorkerAlive
+    from trunq.errors import NoWorkerAlive
     from trunq.runs import cluster
 
     monkeypatch.setenv("TRUNQ_REDIS_URL", pool.url.rsplit("/", 1)[0] + "/7")  # a database no worker uses

@@ -41,7 +41,7 @@ def store_and_clock(request: pytest.FixtureRequest) -> Iterator[tuple[object, ob
         clock = FakeClock()
         yield MemoryStateStore(clock=clock), clock
         return
-    from trunq.scheduler.redis_store import RedisStateStore
+    from trunq.scheduler.redis import RedisStateStore
 
     url = request.getfixturevalue("redis_url")
     store = RedisStateStore(url)

@@ -9,7 +9,7 @@ import redis
 
 from tests.redis_fixtures import free_port
 from trunq.scheduler.keys import KeySpace
-from trunq.scheduler.redis_store import RedisStateStore, StoreUnavailable, connect
+from trunq.scheduler.redis import RedisStateStore, StoreUnavailable, connect
 from trunq.scheduler.state import SCHEMA_VERSION, StepRecord
 
 

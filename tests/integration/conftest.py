@@ -94,7 +94,7 @@ class Cluster:
             store.close()
 
     def wait_for_workers(self, count: int, timeout: float = 30.0) -> None:
-        from trunq.scheduler.redis_store import connect
+        from trunq.scheduler.redis import connect
 
         store = connect(self.url)
         try:
@@ -143,7 +143,7 @@ class Cluster:
         return process
 
     def store(self):  # noqa: ANN201 - a RedisStateStore
-        from trunq.scheduler.redis_store import connect
+        from trunq.scheduler.redis import connect
 
         return connect(self.url)
 

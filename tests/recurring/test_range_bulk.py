@@ -11,7 +11,7 @@ import pytest
 from my_steps import BulkDaily, MyStep, NestedDaily
 
 import trunq
-from trunq.target import FileSystemTarget
+from trunq.core.target import FileSystemTarget
 from trunq.tools.range import RangeDaily, RangeDailyBase, RangeEvent
 
 

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from trunq.config import Configuration
-from trunq.schedule import ScheduleDaemon, load_schedules
+from trunq.cron import ScheduleDaemon, load_schedules
 
 from .conftest import trunq_env
 

@@ -148,7 +148,7 @@ def test_a_recording_session_keeps_one_pair_of_routers_and_restores_the_streams(
 
 
 def test_artifacts_noted_by_one_run_do_not_leak_into_the_next(runs_dir):
-    from trunq.graph import output_paths
+    from trunq.core.graph import output_paths
 
     step = FakeStep()
     for _ in range(2):

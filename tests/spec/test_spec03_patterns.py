@@ -9,8 +9,8 @@ import time
 
 import trunq
 from trunq.config import Configuration, set_config
+from trunq.execution.loop import Worker
 from trunq.scheduler import Scheduler
-from trunq.worker import Worker
 
 
 def make_report(name, root):

@@ -10,7 +10,7 @@ import pytest
 
 import trunq
 from trunq.config import Configuration, set_config
-from trunq.resolver import DependencyCycleError
+from trunq.scheduler.resolver import DependencyCycleError
 
 
 @pytest.fixture
@@ -256,8 +256,9 @@ def test_worker_timeout_kills_a_stuck_step(out):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_status_messages_progress_and_decreased_resources(out, workers):
-    from trunq.scheduler import MemoryStateStore, Scheduler
-    from trunq.worker import Worker
+    from trunq.execution.loop import Worker
+    from trunq.scheduler import Scheduler
+    from trunq.scheduler.memory import MemoryStateStore
 
     set_config(Configuration({"resources": {"gpu": 3}}))
 
@@ -298,7 +299,7 @@ def test_status_messages_progress_and_decreased_resources(out, workers):
 
 def test_spec01_custom_factory():
     from trunq import scheduler
-    from trunq.worker import Worker
+    from trunq.execution.loop import Worker
 
     created = []
 
@@ -372,7 +373,7 @@ def test_hooks_and_events_fire_during_a_build(out):
 def test_progress_line_counts_done_and_failed():
     import io
 
-    from trunq.progress import Progress
+    from trunq.execution.progress import Progress
 
     stream = io.StringIO()
     progress = Progress(enabled=True, stream=stream, interval=0)

@@ -1,4 +1,4 @@
-"""trunq.date_interval: text forms, the dates each interval covers, navigation and ordering."""
+"""trunq.core.date_interval: text forms, the dates each interval covers, navigation and ordering."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trunq.date_interval import Custom, Date, Month, Week, Year, parse_interval
+from trunq.core.date_interval import Custom, Date, Month, Week, Year, parse_interval
 
 
 @pytest.mark.parametrize(

@@ -177,12 +177,12 @@ class _FakeStep:
 
 @pytest.fixture
 def fake_registry(monkeypatch):
-    """Point ``trunq.registry.get_step_cls`` at a one-entry table (works before registry.py exists)."""
+    """Point ``trunq.core.registry.get_step_cls`` at a one-entry table (works before registry.py exists)."""
     try:
-        import trunq.registry as registry
+        import trunq.core.registry as registry
     except ImportError:
-        registry = types.ModuleType("trunq.registry")
-        monkeypatch.setitem(sys.modules, "trunq.registry", registry)
+        registry = types.ModuleType("trunq.core.registry")
+        monkeypatch.setitem(sys.modules, "trunq.core.registry", registry)
 
     class UnknownStepError(Exception):
         pass

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from trunq import date_interval
 from trunq import parameter as p
+from trunq.core import date_interval
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import trunq
-from trunq import registry
 from trunq.config import Configuration, set_config
+from trunq.core import registry
+from trunq.core.step import BadRequirementError
 from trunq.parameter import MissingParameterException, ParameterException, UnknownParameterException
-from trunq.step import BadRequirementError
 
 
 class Point(trunq.Step):
@@ -144,9 +144,9 @@ def test_unknown_family_suggests_a_close_name():
 
 
 def test_externalize_makes_a_step_that_never_runs():
-    external = trunq.step.externalize(Point)
+    external = trunq.core.step.externalize(Point)
     assert external.run is None and issubclass(external, Point)
-    instance = trunq.step.externalize(Point(x=1))
+    instance = trunq.core.step.externalize(Point(x=1))
     assert instance.run is None and Point(x=1).run is not None
 
 
@@ -161,7 +161,7 @@ class TwoFiles(trunq.Step):
 
 
 def test_output_paths_are_computed_once_per_step_and_kept_by_complete():
-    from trunq.graph import output_paths
+    from trunq.core.graph import output_paths
 
     step = TwoFiles(name="a")
     assert not step.complete()  # the completeness check already notes the paths
@@ -172,7 +172,7 @@ def test_output_paths_are_computed_once_per_step_and_kept_by_complete():
 
 
 def test_output_paths_of_an_object_without_a_dict_are_computed_each_time():
-    from trunq.graph import output_paths
+    from trunq.core.graph import output_paths
 
     class Slotted:
         __slots__ = ()

@@ -11,7 +11,7 @@ from web_support import ACTIONS_ON, CHROMIUM_ARGS
 
 from tests.redis_fixtures import redis_server, redis_url  # noqa: F401  (fixtures)
 from trunq.scheduler.memory import MemoryStateStore
-from trunq.scheduler.redis_store import RedisStateStore
+from trunq.scheduler.redis import RedisStateStore
 from trunq.web import create_app
 
 

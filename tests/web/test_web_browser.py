@@ -15,7 +15,7 @@ from build_driver import LISTENER_ID, ROOT_ID, XSS_ID, XSS_VALUE, BuildDriver
 from web_support import ACTIONS_ON, TOKEN, LiveServer
 
 from trunq.history import History
-from trunq.scheduler.redis_store import RedisStateStore
+from trunq.scheduler.redis import RedisStateStore
 from trunq.web import create_app
 
 PARTS = 6

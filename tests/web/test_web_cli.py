@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.redis_fixtures import free_port
-from trunq.scheduler.redis_store import RedisStateStore
+from trunq.scheduler.redis import RedisStateStore
 from trunq.scheduler.state import StepRecord
 
 

@@ -20,7 +20,7 @@ from web_support import ACTIONS_ON, TOKEN, LiveServer
 from tests.integration.conftest import HERE as STEPS_DIR
 from tests.integration.conftest import Cluster, running_cluster, stop_group
 from trunq.history import History
-from trunq.scheduler.redis_store import RedisStateStore
+from trunq.scheduler.redis import RedisStateStore
 from trunq.tasks.cancel import CANCEL_REASON
 from trunq.web import create_app
 

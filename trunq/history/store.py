@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, delete, event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from trunq.core.errors import HistorySchemaError
 from trunq.history.models import SCHEMA_VERSION, Base, RunIndex, SchemaVersion, StepEvent
 
 FAILED_STATUSES = frozenset({"FAILED", "FAILURE", "ERROR"})
@@ -24,8 +25,6 @@ DONE_STATUSES = frozenset({"DONE", "COMPLETED", "SUCCESS"})
 ENDED_STATUSES = FAILED_STATUSES | DONE_STATUSES | {"CANCELLED", "DISABLED"}
 
 
-class HistorySchemaError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)

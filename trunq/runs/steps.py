@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from trunq.config import recording_enabled
-from trunq.graph import flatten, output_paths, target_paths
+from trunq.core.graph import flatten, output_paths, target_paths
 from trunq.runs import _fs, journal
 from trunq.runs.capture import begin_block, end_block, held_routers
 from trunq.runs.record import Run, RunStatus, RunType

@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-# Node states (finer than trunq.status.Status: the summary needs the reasons).
+# Node states (finer than trunq.core.status.Status: the summary needs the reasons).
 PENDING = "PENDING"  # waiting for dependencies
 READY = "READY"
 RUNNING = "RUNNING"

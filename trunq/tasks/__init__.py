@@ -6,6 +6,6 @@ The only package of trunq that imports Celery. Modules:
   worker heartbeats and crash reporting;
 - ``runner``: what the task does on the worker (fenced start, lease renewal, execute, finish);
 - ``payload``: the JSON a step travels as, and how a worker rebuilds the step;
-- ``dispatch``: ``CeleryExecutor``, the client side used by ``trunq.rpc.RemoteScheduler``;
+- ``dispatch``: ``CeleryExecutor``, the client side used by ``the build loop for a ``trunq.rpc.RemoteScheduler````;
 - ``cli``: ``trunq worker`` and ``trunq message``.
 """

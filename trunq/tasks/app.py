@@ -21,7 +21,7 @@ from typing import Any
 from billiard.exceptions import WorkerLostError
 from celery import Celery, signals
 
-from trunq.tasks import runner, supervisors
+from trunq.tasks import supervisors, worker_side
 
 logger = logging.getLogger("trunq.worker")
 
@@ -58,7 +58,7 @@ def _user_settings(module_name: str) -> dict[str, Any]:
 
 def execute_step(payload: dict[str, Any]) -> str:
     """Run one step dispatched by a trunq client (see ``trunq.tasks.payload``)."""
-    return runner.run_payload(payload)
+    return worker_side.run_payload(payload)
 
 
 app = create_app()
@@ -75,7 +75,7 @@ def _import_from_cwd(**_: Any) -> None:
 @signals.worker_process_init.connect
 def _mark_pool_process(**_: Any) -> None:
     """A prefork pool process: the pool replaces it if a cancelled step must be killed."""
-    runner.replaceable_process = True
+    worker_side.replaceable_process = True
 
 
 # ---- worker heartbeats (main process of ``celery worker``) -------------------------------
@@ -88,7 +88,7 @@ class _Heartbeat:
     def run(self) -> None:
         while True:
             try:
-                runner.process_store().heartbeat(self.worker_id, self.info, HEARTBEAT_TTL_MS)
+                worker_side.process_store().heartbeat(self.worker_id, self.info, HEARTBEAT_TTL_MS)
             except Exception as exc:  # Redis away: keep trying, clients see no worker meanwhile
                 logger.warning("trunq: heartbeat failed: %s", exc)
             if self.stop.wait(HEARTBEAT_INTERVAL_S):
@@ -114,7 +114,7 @@ def _stop_heartbeat(**_: Any) -> None:
         return
     _heartbeat.stop.set()
     try:  # expire at once, so clients stop counting this worker's slots
-        runner.process_store().heartbeat(_heartbeat.worker_id, _heartbeat.info, 1)
+        worker_side.process_store().heartbeat(_heartbeat.worker_id, _heartbeat.info, 1)
     except Exception:
         pass
 
@@ -129,7 +129,7 @@ def _on_task_failure(sender: Any = None, exception: BaseException | None = None,
     if crash is None:
         return
     try:
-        runner.crash_failure(args[0], f"the worker process running the step died: {crash}")
+        worker_side.crash_failure(args[0], f"the worker process running the step died: {crash}")
     except Exception as exc:
         logger.warning("trunq: could not record a crashed step: %s", exc)
 

@@ -13,8 +13,11 @@ import threading
 
 from celery import Celery
 
-from trunq.rpc import START_WORKER_HINT, NoWorkerAlive, connect_store
+from trunq.core.errors import NoWorkerAlive
+from trunq.scheduler.redis import connect_store
 from trunq.tasks.app import app
+
+START_WORKER_HINT = "start one with `celery -A trunq worker` (or `trunq worker`)"
 
 _apps: dict[str, Celery] = {}
 _apps_lock = threading.Lock()

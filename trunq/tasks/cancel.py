@@ -6,7 +6,7 @@ which sends this process ``INTERRUPT_SIGNAL``. Python runs signal handlers in th
 thread, where Celery's pool process runs the step, so the handler raises
 ``StepCancelled`` right in the step's code, even inside ``time.sleep`` or a wait on a
 subprocess. A step that swallows it, or sits in C code that never returns to Python, is
-stopped harder by the lease keeper after ``GRACE_S`` (see ``runner.LeaseKeeper``).
+stopped harder by the lease keeper after ``GRACE_S`` (see ``worker_side.LeaseKeeper``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from trunq.execution import CANCEL_REASON
+from trunq.execution.execute import CANCEL_REASON
 
 __all__ = ["CANCEL_REASON", "GRACE_S", "INTERRUPT_SIGNAL", "Interruption", "StepCancelled"]
 

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from trunq.scheduler.redis_store import StoreUnavailable
+from trunq.core.errors import MessageError, StoreUnavailable
 
 MESSAGE_POLL_S = 0.1
 
@@ -38,13 +38,11 @@ def message_command(step_id: str, text: str, timeout: float, redis_url: str | No
     click.echo(answer)
 
 
-class MessageError(Exception):
-    """The message could not be delivered or was not answered (one line)."""
 
 
 def send_and_wait(step_id: str, text: str, timeout: float, redis_url: str | None = None) -> str:
     """Queue ``text`` for a running step that accepts messages; its response, or MessageError."""
-    from trunq.rpc import connect_store
+    from trunq.scheduler.redis import connect_store
 
     store = connect_store(redis_url)
     try:

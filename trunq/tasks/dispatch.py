@@ -18,11 +18,11 @@ from typing import Any
 
 from kombu.exceptions import OperationalError
 
-from trunq.execution import Outcome
-from trunq.rpc import START_WORKER_HINT, NoWorkerAlive
-from trunq.scheduler.redis_store import StoreUnavailable
+from trunq.core.errors import NoWorkerAlive
+from trunq.execution.execute import Outcome
+from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
-from trunq.tasks.broker import client_app
+from trunq.tasks.broker import START_WORKER_HINT, client_app
 from trunq.tasks.payload import PayloadError, make_payload, rebuild_step
 
 logger = logging.getLogger("trunq")

@@ -18,13 +18,12 @@ import importlib
 import os
 from typing import Any
 
-from trunq import registry
+from trunq.core import registry
+from trunq.core.errors import PayloadError
 
 ALLOWED_MODULES_ENV = "TRUNQ_STEP_MODULES"
 
 
-class PayloadError(Exception):
-    """A payload a worker will not or cannot turn into a step (one readable line)."""
 
 
 def step_reference(step: Any) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def step_reference(step: Any) -> dict[str, Any]:
 
 
 def make_payload(job: Any, lease_ms: int) -> dict[str, Any]:
-    """The task argument for one ``trunq.executors.Job``."""
+    """The task argument for one ``trunq.execution.dispatch.Job``."""
     return {**step_reference(job.step), "members": [list(item) for item in job.lease_items],
             "holder": job.holder, "lease_ms": int(lease_ms)}
 

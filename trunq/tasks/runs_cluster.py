@@ -24,7 +24,7 @@ import time
 import uuid
 from pathlib import Path
 
-from trunq.rpc import resolve_redis_url
+from trunq.config import resolve_redis_url
 from trunq.runs import locks
 from trunq.runs.clusters import Cluster
 from trunq.runs.control import CANCEL_MARKER, cancel_run, mark_cancelled

@@ -13,7 +13,7 @@ process died, and JSON only (nothing executable travels through the broker).
 
 from __future__ import annotations
 
-from trunq.rpc import resolve_redis_url
+from trunq.config import resolve_redis_url
 
 # A message not acknowledged within this time is delivered again. trunq steps are fenced,
 # but a step running longer than this would be started a second time: keep it above the

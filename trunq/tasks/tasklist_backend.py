@@ -30,7 +30,7 @@ from typing import Any
 
 from celery import states
 
-from trunq.rpc import resolve_redis_url
+from trunq.config import resolve_redis_url
 from trunq.tasklist import Outcome, TaskBackend, TaskJob
 from trunq.tasklist.storage import HOSTNAME, identity_alive
 from trunq.tasks.broker import client_app, live_celery_workers, require_worker

@@ -13,9 +13,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from trunq.graph import flatten
-from trunq.step import Step
-from trunq.target import FileSystemTarget
+from trunq.core.graph import flatten
+from trunq.core.step import Step
+from trunq.core.target import FileSystemTarget
 
 logger = logging.getLogger("trunq")
 

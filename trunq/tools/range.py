@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from trunq.core.step import Step, WrapperStep
 from trunq.parameter import (
     BoolParameter,
     DateHourParameter,
@@ -38,7 +39,6 @@ from trunq.parameter import (
     ParameterException,
     StepParameter,
 )
-from trunq.step import Step, WrapperStep
 from trunq.tools import bulk
 
 logger = logging.getLogger("trunq")

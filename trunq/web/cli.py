@@ -19,7 +19,7 @@ def web_command(host: str, port: int, redis_url: str | None) -> None:
     """Start the visualizer and message console."""
     from werkzeug.serving import make_server
 
-    from trunq.scheduler.redis_store import RedisStateStore, StoreUnavailable
+    from trunq.scheduler.redis import RedisStateStore, StoreUnavailable
     from trunq.web import create_app
 
     settings = settings_from(None)

@@ -26,7 +26,7 @@ class WebContext:
         """The state store; a Redis one is connected on first use so that the app starts without Redis."""
         with self._lock:
             if self.store_instance is None:
-                from trunq.scheduler.redis_store import RedisStateStore
+                from trunq.scheduler.redis import RedisStateStore
 
                 self.store_instance = RedisStateStore(self.settings.redis_url)
             return self.store_instance

@@ -1,4 +1,4 @@
-"""``trunq build``: parse ``[options] Family [--param value ...]`` and run the build.
+"""A build request: parse ``[options] Family [--param value ...]`` into a root step.
 
 Step parameters are known only after ``--module`` is imported, so the arguments are parsed
 here rather than declared to click. Options may appear anywhere; step parameters follow the
@@ -8,15 +8,13 @@ family: ``--x 1`` for the root step, ``--Family-x 1`` for any step family.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
-
-from trunq import registry
+from trunq.core import registry
+from trunq.core.errors import UsageError
 
 # option -> (env key, takes a value)
 _OPTIONS: dict[str, tuple[str, bool]] = {
@@ -36,30 +34,6 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--detailed-summary": ("detailed_summary", False),
 }
 
-_HELP = """Usage: trunq [build] [OPTIONS] FAMILY [--PARAM VALUE ...]
-
-Run the step FAMILY and everything it requires.
-
-Options:
-  --module MODULE                 Import MODULE to find step classes (repeatable).
-  --local-scheduler               Run in this process; no Redis or Celery needed.
-  --workers N                     Run up to N steps at once (worker processes).
-  --no-lock                       Allow the same build to run twice at once on this machine.
-  --log-level LEVEL               DEBUG, INFO, WARNING (default) or ERROR.
-  --debug                         Show tracebacks of errors.
-  --parallel-scheduling           Check completeness with several threads.
-  --worker-force-multiprocessing  Run steps in worker processes even with --workers 1.
-  --worker-timeout SECONDS        Kill a step that runs longer (per-step worker_timeout wins).
-  --redis-url URL                 The Redis of the cluster (default $TRUNQ_REDIS_URL).
-  --no-progress                   No progress line on the terminal.
-  -h, --help                      Show this message, or the parameters of FAMILY.
-
-Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
-"""
-
-
-class UsageError(Exception):
-    """Arguments that do not make a build."""
 
 
 @dataclass
@@ -194,119 +168,3 @@ def _class_level(name: str, option: str, root_family: str) -> tuple[str, str, di
             if param_name in params:
                 return family, param_name, params
     raise UsageError(f"unknown parameter {option} for {root_family}")
-
-
-def step_help(cls: type) -> str:
-    family = cls.get_step_family()
-    lines = [f"Usage: trunq build {family} [OPTIONS] [PARAMETERS]", ""]
-    doc = (cls.__doc__ or "").strip()
-    if doc and doc != (cls.__mro__[1].__doc__ or "").strip():
-        lines.extend([doc.splitlines()[0], ""])
-    lines.append("Parameters:")
-    for name, param in cls.get_params():
-        flag = f"--{name.replace('_', '-')}"
-        kind = type(param).__name__.replace("Parameter", "").lower() or "str"
-        default = ""
-        if param.has_default:
-            default = f" (default: {param.default if param.default is None else _show(param, param.default)})"
-        elif not getattr(param, "is_optional", False):
-            default = " (required)"
-        text = param.help_text() if hasattr(param, "help_text") else (param.description or "")
-        lines.append(f"  {flag} {kind.upper()}{default}" + (f"  {text}" if text else ""))
-    lines.extend(["", f"Any family's parameter: --{family}-PARAM VALUE. Run `trunq build --help` for options."])
-    return "\n".join(lines)
-
-
-def _show(param: Any, value: Any) -> str:
-    try:
-        return param.serialize(value)
-    except Exception:
-        return repr(value)
-
-
-def _setup_logging(level: str | None) -> None:
-    name = (level or os.environ.get("TRUNQ_LOG_LEVEL") or "WARNING").upper()
-    if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise UsageError(f"unknown log level {level!r} (use DEBUG, INFO, WARNING or ERROR)")
-    logging.basicConfig(level=getattr(logging, name), format="%(levelname)s: %(message)s", stream=sys.stderr)
-
-
-def run_build(args: list[str]) -> int:
-    """The whole ``trunq build``; returns the exit status."""
-    from trunq.config import ConfigError, get_config
-    from trunq.execution_summary import exit_code
-    from trunq.runner import schedule_and_run
-
-    debug = "--debug" in args
-    try:
-        request = parse_build_args(args)
-        if request.help and request.family is None:
-            import_modules(request.modules)
-            click.echo(_HELP + _known_families())
-            return 0
-        _setup_logging(request.env.pop("log_level", None))
-        get_config()
-        import_modules(request.modules)
-        if request.help:
-            click.echo(step_help(find_family(request.family or "")))
-            return 0
-        step = request.make_step()
-        request.env.setdefault("no_lock", False)
-        if "local_scheduler" not in request.env:  # the command line defaults to the cluster
-            request.env["local_scheduler"] = get_config().getboolean("core", "local_scheduler", False)
-        result = schedule_and_run([step], None, request.env)
-    except Exception as exc:
-        if debug:
-            raise
-        message = _known_error(exc, ConfigError)
-        if message is None:
-            raise
-        click.echo(f"trunq: error: {message}", err=True)
-        return 2 if not _is_already_running(exc) else 6
-    click.echo(result.summary_text)
-    return exit_code(result)
-
-
-def _known_families() -> str:
-    families = [f for f in registry.families() if not f.startswith("trunq.")]
-    return "\nKnown step families: " + (", ".join(families) if families else "(none; use --module)")
-
-
-def _is_already_running(exc: BaseException) -> bool:
-    from trunq.runner import AlreadyRunningError
-
-    return isinstance(exc, AlreadyRunningError)
-
-
-def _known_error(exc: BaseException, config_error: type) -> str | None:
-    """A one-line message for errors caused by the user's input or environment."""
-    from trunq.parameter import ParameterException
-    from trunq.resolver import DependencyCycleError
-    from trunq.runner import AlreadyRunningError
-
-    known: tuple[type[BaseException], ...] = (
-        UsageError, registry.UnknownStepError, ParameterException, config_error,
-        DependencyCycleError, AlreadyRunningError,
-    )
-    try:
-        from trunq.scheduler.redis_store import StoreUnavailable
-
-        known += (StoreUnavailable,)
-    except ImportError:
-        pass
-    if isinstance(exc, known):
-        return str(exc)
-    if type(exc).__module__.startswith("redis"):
-        return f"lost the connection to Redis: {exc}; outputs already written are kept, rerun to continue"
-    return None
-
-
-@click.command(
-    "build",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
-    add_help_option=False,
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def build_command(args: tuple[str, ...]) -> None:
-    """Run a step and everything it needs."""
-    sys.exit(run_build(list(args)))

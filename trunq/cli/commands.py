@@ -14,16 +14,16 @@ import click
 
 # name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("trunq.cmdline", "build_command", "Run a step and everything it needs."),
+    "build": ("trunq.cli.build", "build_command", "Run a step and everything it needs."),
     "worker": ("trunq.tasks.cli", "worker_command", "Start a Celery worker (same as `celery -A trunq worker`)."),
-    "server": ("trunq.redis_server", "server_command", "Start a local Redis for a one-machine cluster."),
+    "server": ("trunq.cli.server", "server_command", "Start a local Redis for a one-machine cluster."),
     "message": ("trunq.tasks.cli", "message_command", "Send a message to a running step and print its answer."),
     "web": ("trunq.web.cli", "web_command", "Start the visualizer and message console."),
     "runs": ("trunq.runs.cli", "runs_command", "List recorded runs."),
     "logs": ("trunq.runs.cli", "logs_command", "Show the stdout/stderr of a run."),
     "cancel": ("trunq.runs.cli", "cancel_command", "Cancel a running run."),
     "tasklist": ("trunq.tasklist.cli", "tasklist_group", "Inspect and run a TaskList directory."),
-    "schedule": ("trunq.schedule", "schedule_group", "Run configured builds on cron expressions."),
+    "schedule": ("trunq.cron", "schedule_group", "Run configured builds on cron expressions."),
 }
 
 

@@ -6,13 +6,14 @@ The Celery executor (``trunq.tasks.dispatch``) implements the same three methods
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from trunq import registry
-from trunq.events import Event
-from trunq.execution import Outcome, StoreReporter, execute_step
-from trunq.pool import ProcessPool
+from trunq.core import registry
+from trunq.core.events import Event
+from trunq.execution.execute import Outcome, StoreReporter, execute_step
+from trunq.execution.pool import ProcessPool
 from trunq.scheduler.core import Node
 
 
@@ -28,6 +29,21 @@ class Job:
     @property
     def lease_items(self) -> list[tuple[str, str]]:
         return [(member.step_id, token) for member, token in zip(self.members, self.tokens)]
+
+
+# The cluster dispatcher lives with the Celery adapter; it is loaded by name so that
+# ``build`` never imports ``tasks`` (which imports ``build``).
+CELERY_DISPATCHER = "trunq.tasks.dispatch:CeleryExecutor"
+
+
+def create_executor(worker: Any, scheduler: Any) -> Any:
+    """The dispatcher that fits the scheduler: Celery for a shared store, else this machine."""
+    if scheduler.shared:
+        module, _, name = CELERY_DISPATCHER.partition(":")
+        return getattr(importlib.import_module(module), name)(worker, scheduler)
+    if worker.worker_processes > 1 or worker.force_multiprocessing:
+        return PoolExecutor(worker, worker.worker_processes)
+    return InlineExecutor(worker)
 
 
 class InlineExecutor:

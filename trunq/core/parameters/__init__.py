@@ -1,6 +1,6 @@
 """Parameter types, split by kind. Import them from ``trunq.parameter`` (or ``trunq``)."""
 
-from trunq.parameters.base import (
+from trunq.core.parameters.base import (
     NO_VALUE,
     DuplicateParameterException,
     MissingParameterException,
@@ -14,13 +14,13 @@ from trunq.parameters.base import (
     StrParameter,
     UnknownParameterException,
 )
-from trunq.parameters.frozen import (
+from trunq.core.parameters.frozen import (
     FrozenJSONEncoder,
     FrozenOrderedDict,
     recursively_freeze,
     recursively_unfreeze,
 )
-from trunq.parameters.scalar import (
+from trunq.core.parameters.scalar import (
     BoolParameter,
     ChoiceListParameter,
     ChoiceParameter,
@@ -38,7 +38,7 @@ from trunq.parameters.scalar import (
     PathParameter,
     StepParameter,
 )
-from trunq.parameters.structured import (
+from trunq.core.parameters.structured import (
     DictParameter,
     ListParameter,
     OptionalDictParameter,
@@ -46,7 +46,7 @@ from trunq.parameters.structured import (
     OptionalTupleParameter,
     TupleParameter,
 )
-from trunq.parameters.temporal import (
+from trunq.core.parameters.temporal import (
     DateHourParameter,
     DateIntervalParameter,
     DateMinuteParameter,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
-from trunq.parameters.frozen import recursively_freeze
+from trunq.core.parameters.frozen import recursively_freeze
 
 T = TypeVar("T")
 

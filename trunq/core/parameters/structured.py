@@ -7,14 +7,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from trunq.parameters.base import (
+from trunq.core.parameters.base import (
     NO_VALUE,
     OptionalParameterMixin,
     Parameter,
     ParameterValueError,
     invalid,
 )
-from trunq.parameters.frozen import (
+from trunq.core.parameters.frozen import (
     FrozenJSONEncoder,
     FrozenOrderedDict,
     recursively_freeze,

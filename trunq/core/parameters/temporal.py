@@ -13,8 +13,14 @@ import re
 import warnings
 from typing import Any
 
-from trunq import date_interval
-from trunq.parameters.base import NO_VALUE, OptionalParameterMixin, Parameter, ParameterValueError, invalid
+from trunq.core import date_interval
+from trunq.core.parameters.base import (
+    NO_VALUE,
+    OptionalParameterMixin,
+    Parameter,
+    ParameterValueError,
+    invalid,
+)
 
 _EPOCH = datetime.datetime(1970, 1, 1)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from trunq.core.errors import UnknownStepError
 
 if TYPE_CHECKING:
-    from trunq.step import Step
+    from trunq.core.step import Step
 
 _INCLUDE_PARAMS = 3  # how many params appear in readable form in a step id
 _TRUNCATE_PARAM = 16
@@ -21,14 +24,43 @@ _TRUNCATE_HASH = 10
 _INVALID_ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
-class UnknownStepError(LookupError):
-    """No step class is registered under that family."""
-
-
 _families: dict[str, type[Step]] = {}
 _classes: list[type[Step]] = []
 _instances: dict[tuple[Any, ...], Step] = {}
 _namespaces: dict[str, str] = {}
+
+class ParamSource(Protocol):
+    """Where parameter defaults come from (``[Family] name = value``): the configuration."""
+
+    def get(self, section: str, key: str, default: Any = None) -> Any: ...
+
+
+class _NoSettings:
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        return default
+
+
+# Installed by the edge (``trunq.config`` installs its loader when it is imported): the core
+# reads settings through this and never loads files itself.
+_param_source: ParamSource | None = None
+_param_source_loader: Callable[[], ParamSource] | None = None
+
+
+def set_param_source(source: ParamSource | None, loader: Callable[[], ParamSource] | None = None) -> None:
+    """Use ``source`` for parameter defaults (None: ask ``loader`` on next use); clears the cache."""
+    global _param_source, _param_source_loader
+    _param_source = source
+    if loader is not None:
+        _param_source_loader = loader
+    clear_instance_cache()
+
+
+def param_source() -> ParamSource:
+    global _param_source
+    if _param_source is None:
+        _param_source = _param_source_loader() if _param_source_loader is not None else _NoSettings()
+    return _param_source
+
 
 # Parameter values from the command line: family -> {param name: text}. The root step's
 # ``--param`` lands in its own family; ``--Family-param`` in any family.

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from trunq import registry
-from trunq.execution import FAILED, Outcome, execute_step, step_session
+from trunq.core import registry
+from trunq.execution.execute import FAILED, Outcome, execute_step, step_session
 
 _CONTEXT = multiprocessing.get_context("fork")
 

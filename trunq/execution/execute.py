@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trunq.config import recording_enabled
-from trunq.events import Event
-from trunq.graph import flatten
-from trunq.resolver import is_complete
-from trunq.step import DynamicRequirements, Step
+from trunq.core.events import Event
+from trunq.core.graph import flatten
+from trunq.core.step import DynamicRequirements, Step
+from trunq.scheduler.resolver import is_complete
 
 DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
 CANCEL_REASON = "cancelled from the web UI"  # a failure that is never retried

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from trunq.execution import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
-from trunq.resolver import clear_completion_cache
+from trunq.execution.execute import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
+from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
 from trunq.tasks.payload import PayloadError, rebuild_step, step_reference
 
@@ -37,7 +37,7 @@ def process_store() -> Any:
         with _store_lock:
             store = _stores.get(pid)
             if store is None:
-                from trunq.rpc import connect_store
+                from trunq.scheduler.redis import connect_store
 
                 store = _stores[pid] = connect_store()
     return store

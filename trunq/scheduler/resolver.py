@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from trunq.events import Event
-from trunq.graph import find_cycle
+from trunq.core.errors import DependencyCycleError
+from trunq.core.events import Event
+from trunq.core.graph import find_cycle
 from trunq.scheduler.core import (
     DONE,
     MISSING_EXT,
@@ -26,10 +27,6 @@ logger = logging.getLogger("trunq")
 # identity (steps are instance-cached) so a lookup needs no step id; the value keeps the
 # step alive so its id() cannot be reused.
 _complete_cache: dict[int, Any] = {}
-
-
-class DependencyCycleError(Exception):
-    """requires() chains lead back to a step."""
 
 
 def is_complete(step: Any) -> bool:

@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from trunq.parameters.base import (
+from trunq.core.parameters.base import (
     NO_VALUE,
     OptionalParameterMixin,
     Parameter,
@@ -332,7 +332,7 @@ class StepParameter(Parameter[type]):
         import importlib
 
         # Imported lazily: the registry imports the step module, which imports parameters.
-        registry = importlib.import_module("trunq.registry")
+        registry = importlib.import_module("trunq.core.registry")
         unknown_step_error = getattr(registry, "UnknownStepError", LookupError)
         try:
             return registry.get_step_cls(text)

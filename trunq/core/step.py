@@ -1,7 +1,7 @@
 """Step, WrapperStep, ExternalStep and Config: the user contract.
 
 A Step has typed Parameters (class attributes), ``requires()``, ``output()``, ``run()`` and
-``complete()``. This module does no scheduling; see ``trunq.runner`` for that.
+``complete()``. This module does no scheduling; see ``trunq.execution.api`` for that.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
-from trunq import registry
-from trunq.config import get_config
-from trunq.graph import flatten, getpaths
+from trunq.core import registry
+from trunq.core.graph import flatten, getpaths
 from trunq.parameter import (
     NO_VALUE,
     MissingParameterException,
@@ -70,7 +69,7 @@ def _family_of(cls: type) -> str:
 def _default_value(family: str, name: str, param: Parameter, overrides: dict[str, str] | None) -> Any:
     if overrides is not None and name in overrides:
         return _parse_text(family, name, param, overrides[name], "command line")
-    config = get_config()
+    config = registry.param_source()
     raw = config.get(family, name, NO_VALUE)
     if raw is not NO_VALUE:
         return _parse_text(family, name, param, raw, f"config [{family}]") if isinstance(raw, str) else raw
@@ -368,7 +367,7 @@ class WrapperStep(Step):
     """A step that only groups others: complete when all its requirements are."""
 
     def complete(self) -> bool:
-        from trunq.resolver import is_complete
+        from trunq.scheduler.resolver import is_complete
 
         return all(is_complete(dep) for dep in flatten(self.requires()))
 

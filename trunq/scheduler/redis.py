@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import redis
 
+from trunq.core.errors import StoreUnavailable
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
 
@@ -32,10 +33,6 @@ _JSON_FIELDS = frozenset({"params", "deps", "resources"})
 _INT_FIELDS = frozenset({"priority", "retries"})
 _FLOAT_FIELDS = frozenset({"progress", "updated", "started", "finished"})
 _BOOL_FIELDS = frozenset({"accepts_messages"})
-
-
-class StoreUnavailable(RuntimeError):
-    """Redis cannot be reached (the message is one line, fit for the CLI)."""
 
 
 # ---- record encoding: StepRecord <-> hash fields ---------------------------------------
@@ -329,6 +326,17 @@ class RedisStateStore:
     @_reports_outage
     def response(self, step_id: str, message_id: str) -> str | None:
         return self._redis.hget(self._keys.responses(step_id), message_id)
+
+
+def connect_store(url: str | None = None, config: Any = None) -> RedisStateStore:
+    """The cluster's store (``resolve_redis_url``) once it answered PING, or ``StoreUnavailable``."""
+    from trunq.config import resolve_redis_url
+
+    resolved = resolve_redis_url(url, config)
+    try:
+        return connect(resolved)
+    except StoreUnavailable as exc:
+        raise StoreUnavailable(f"{exc}; start Redis (e.g. `trunq server`) or set TRUNQ_REDIS_URL") from None
 
 
 def connect(url: str, *, namespace: str = "trunq") -> RedisStateStore:

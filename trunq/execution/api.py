@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trunq.config import get_config
-from trunq.execution_summary import TrunqRunResult
+from trunq.core.errors import AlreadyRunningError
+from trunq.execution.summary import TrunqRunResult
 
 logger = logging.getLogger("trunq")
 
@@ -25,12 +26,12 @@ class DefaultFactory:
         return Scheduler(prune_on_get_work=True, record_step_history=local_history)
 
     def create_remote_scheduler(self, url: str | None = None) -> Any:
-        from trunq.rpc import RemoteScheduler
+        from trunq.scheduler import RemoteScheduler
 
         return RemoteScheduler(url)
 
     def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> Any:
-        from trunq.worker import Worker
+        from trunq.execution.loop import Worker
 
         return Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
 
@@ -54,7 +55,7 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
     """Like the ``trunq`` command line, from Python: ``trunq.run(["MyStep", "--x", "1"])``."""
     import sys
 
-    from trunq.cmdline import parse_build_args
+    from trunq.execution.request import parse_build_args
 
     args = list(sys.argv[1:] if cmdline_args is None else cmdline_args)
     if main_task_cls is not None:
@@ -75,7 +76,7 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any]) -> Tru
     factory = factory or DefaultFactory()
     lock = None
     if not env.get("no_lock", False):
-        from trunq.lock import BuildLock
+        from trunq.execution.lock import BuildLock
 
         lock = BuildLock.for_steps(steps, config)
         if not lock.acquire():
@@ -108,17 +109,13 @@ def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None
     if env.get("progress") is not None:
         worker.progress.enabled = bool(env["progress"])
     if getattr(worker, "history", None) is None and getattr(worker.scheduler, "record_step_history", False):
-        from trunq.history_log import history_log_from_config
+        from trunq.history.log import history_log_from_config
 
         worker.history = history_log_from_config(config)
     if getattr(worker, "notifier", None) is None:
         from trunq.notifications import notifier_from_config
 
         worker.notifier = notifier_from_config(config)
-
-
-class AlreadyRunningError(RuntimeError):
-    """The same build holds its lock in another process."""
 
 
 class BuildHandle:

@@ -1,0 +1,135 @@
+"""``trunq build``: the command line of a build, its help and its one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from trunq.core import registry
+from trunq.core.errors import TrunqError, UsageError
+from trunq.execution.request import find_family, import_modules, parse_build_args
+
+_HELP = """Usage: trunq [build] [OPTIONS] FAMILY [--PARAM VALUE ...]
+
+Run the step FAMILY and everything it requires.
+
+Options:
+  --module MODULE                 Import MODULE to find step classes (repeatable).
+  --local-scheduler               Run in this process; no Redis or Celery needed.
+  --workers N                     Run up to N steps at once (worker processes).
+  --no-lock                       Allow the same build to run twice at once on this machine.
+  --log-level LEVEL               DEBUG, INFO, WARNING (default) or ERROR.
+  --debug                         Show tracebacks of errors.
+  --parallel-scheduling           Check completeness with several threads.
+  --worker-force-multiprocessing  Run steps in worker processes even with --workers 1.
+  --worker-timeout SECONDS        Kill a step that runs longer (per-step worker_timeout wins).
+  --redis-url URL                 The Redis of the cluster (default $TRUNQ_REDIS_URL).
+  --no-progress                   No progress line on the terminal.
+  -h, --help                      Show this message, or the parameters of FAMILY.
+
+Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
+"""
+
+
+def step_help(cls: type) -> str:
+    family = cls.get_step_family()
+    lines = [f"Usage: trunq build {family} [OPTIONS] [PARAMETERS]", ""]
+    doc = (cls.__doc__ or "").strip()
+    if doc and doc != (cls.__mro__[1].__doc__ or "").strip():
+        lines.extend([doc.splitlines()[0], ""])
+    lines.append("Parameters:")
+    for name, param in cls.get_params():
+        flag = f"--{name.replace('_', '-')}"
+        kind = type(param).__name__.replace("Parameter", "").lower() or "str"
+        default = ""
+        if param.has_default:
+            default = f" (default: {param.default if param.default is None else _show(param, param.default)})"
+        elif not getattr(param, "is_optional", False):
+            default = " (required)"
+        text = param.help_text() if hasattr(param, "help_text") else (param.description or "")
+        lines.append(f"  {flag} {kind.upper()}{default}" + (f"  {text}" if text else ""))
+    lines.extend(["", f"Any family's parameter: --{family}-PARAM VALUE. Run `trunq build --help` for options."])
+    return "\n".join(lines)
+
+
+def _show(param: Any, value: Any) -> str:
+    try:
+        return param.serialize(value)
+    except Exception:
+        return repr(value)
+
+
+def _setup_logging(level: str | None) -> None:
+    name = (level or os.environ.get("TRUNQ_LOG_LEVEL") or "WARNING").upper()
+    if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise UsageError(f"unknown log level {level!r} (use DEBUG, INFO, WARNING or ERROR)")
+    logging.basicConfig(level=getattr(logging, name), format="%(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def run_build(args: list[str]) -> int:
+    """The whole ``trunq build``; returns the exit status."""
+    from trunq.config import get_config
+    from trunq.execution.api import schedule_and_run
+    from trunq.execution.summary import exit_code
+
+    debug = "--debug" in args
+    try:
+        request = parse_build_args(args)
+        if request.help and request.family is None:
+            import_modules(request.modules)
+            click.echo(_HELP + _known_families())
+            return 0
+        _setup_logging(request.env.pop("log_level", None))
+        get_config()
+        import_modules(request.modules)
+        if request.help:
+            click.echo(step_help(find_family(request.family or "")))
+            return 0
+        step = request.make_step()
+        request.env.setdefault("no_lock", False)
+        if "local_scheduler" not in request.env:  # the command line defaults to the cluster
+            request.env["local_scheduler"] = get_config().getboolean("core", "local_scheduler", False)
+        result = schedule_and_run([step], None, request.env)
+    except Exception as exc:
+        if debug:
+            raise
+        message, code = error_line(exc)
+        if message is None:
+            raise
+        click.echo(f"trunq: error: {message}", err=True)
+        return code
+    click.echo(result.summary_text)
+    return exit_code(result)
+
+
+def _known_families() -> str:
+    families = [f for f in registry.families() if not f.startswith("trunq.")]
+    return "\nKnown step families: " + (", ".join(families) if families else "(none; use --module)")
+
+
+def error_line(exc: BaseException) -> tuple[str | None, int]:
+    """The one line and exit status for an error the user caused; (None, 1) for a bug."""
+    from trunq.parameter import ParameterException
+
+    if isinstance(exc, TrunqError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, ParameterException):
+        return str(exc), 2
+    if type(exc).__module__.startswith("redis"):
+        return f"lost the connection to Redis: {exc}; outputs already written are kept, rerun to continue", 2
+    return None, 1
+
+
+@click.command(
+    "build",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def build_command(args: tuple[str, ...]) -> None:
+    """Run a step and everything it needs."""
+    sys.exit(run_build(list(args)))
