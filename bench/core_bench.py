@@ -3,6 +3,7 @@
     python bench/core_bench.py                 # full table (N = 1k, 10k, 100k; workers 1 and 2)
     python bench/core_bench.py --quick         # N = 1k and 10k only
     python bench/core_bench.py --luigi         # also luigi at N = 1k (it is O(N^2): larger N take minutes)
+    python bench/core_bench.py --anchors       # also the layered graph as a bare loop and on Dask
 
 Each case runs in a fresh subprocess; outputs go to a temp dir on the normal disk
 (``--dir /dev/shm`` to take the disk out of the figures). Prints a Markdown table.
@@ -38,6 +39,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--luigi", action="store_true")
+    parser.add_argument("--anchors", action="store_true",
+                        help="layered graph also as a bare loop (every N) and on Dask (N <= 10k)")
+    parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--no-record", action="store_true", help="switch Run recording off")
     parser.add_argument("--dir", default=tempfile.gettempdir())
     parser.add_argument("--sizes", default="")
@@ -47,9 +51,13 @@ def main() -> None:
     rows = []
     try:
         for n in sizes:
-            for kind in KINDS:
+            for kind in args.kinds.split(","):
                 for workers in (1, 2):
                     rows.append(run_case("trunq", kind, n, workers, base, not args.no_record))
+                    print(_row(rows[-1]), flush=True)
+            if args.anchors:
+                for engine, workers in _anchor_cases(n):
+                    rows.append(run_case(engine, "layered", n, workers, base, False))
                     print(_row(rows[-1]), flush=True)
         if args.luigi:
             for kind in KINDS:
@@ -62,6 +70,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(_row(row))
+
+
+def _anchor_cases(n: int) -> list[tuple[str, int]]:
+    cases = [("bare", 1)]
+    if n <= 10_000:  # Dask's per-task overhead makes larger graphs take minutes
+        cases += [("dask-threads", 1), ("dask-threads", 2), ("dask-distributed", 2)]
+    return cases
 
 
 def _row(row: dict) -> str:
