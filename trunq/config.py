@@ -179,6 +179,24 @@ def resolve_redis_url(url: str | None = None, config: Configuration | None = Non
     return str(config.get("core", "redis_url", None) or DEFAULT_REDIS_URL)
 
 
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``: fit for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 _current: Configuration | None = None
 
 

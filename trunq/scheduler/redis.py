@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import redis
 
@@ -85,6 +86,19 @@ def _short_reason(exc: Exception) -> str:
     return str(exc).strip().rstrip(".").rsplit(". ", 1)[-1] or type(exc).__name__
 
 
+def outage(url: str, exc: Exception) -> StoreUnavailable:
+    """One line for a failed Redis call; never shows the password of ``url``."""
+    from trunq.config import redact_url
+
+    where = redact_url(url)
+    if isinstance(exc, redis.AuthenticationError):
+        given = urlsplit(url).password is not None
+        problem = "refused the password in the URL" if given else \
+            "requires a password (put it in the URL: redis://:PASSWORD@host:port/0)"
+        return StoreUnavailable(f"Redis at {where} {problem}: authentication failed")
+    return StoreUnavailable(f"cannot reach Redis at {where} ({_short_reason(exc)})")
+
+
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
@@ -96,7 +110,7 @@ def _reports_outage(method: _Method) -> _Method:
         try:
             return method(self, *args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"cannot reach Redis at {self.url} ({_short_reason(exc)})") from exc
+            raise outage(self.url, exc) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -344,7 +358,9 @@ def connect(url: str, *, namespace: str = "trunq") -> RedisStateStore:
     try:
         store = RedisStateStore(url, namespace=namespace)
     except ValueError as exc:
-        raise StoreUnavailable(f"invalid Redis URL {url!r} ({exc})") from None
+        from trunq.config import redact_url
+
+        raise StoreUnavailable(f"invalid Redis URL {redact_url(url)!r} ({exc})") from None
     try:
         store.ping()
     except StoreUnavailable as exc:

@@ -13,6 +13,7 @@ import threading
 
 from celery import Celery
 
+from trunq.config import redact_url
 from trunq.core.errors import NoWorkerAlive
 from trunq.scheduler.redis import connect_store
 from trunq.tasks.app import app
@@ -49,5 +50,5 @@ def require_worker(url: str) -> list[dict]:
     """The live workers; ``NoWorkerAlive`` when a message would wait for nobody."""
     workers = live_celery_workers(url)
     if not workers:
-        raise NoWorkerAlive(f"no trunq worker is running for {url}: {START_WORKER_HINT}")
+        raise NoWorkerAlive(f"no trunq worker is running for {redact_url(url)}: {START_WORKER_HINT}")
     return workers

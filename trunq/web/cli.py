@@ -6,6 +6,7 @@ import dataclasses
 
 import click
 
+from trunq.config import redact_url
 from trunq.web.settings import settings_from
 
 
@@ -36,7 +37,7 @@ def web_command(host: str, port: int, redis_url: str | None) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     actions = "on" if settings.actions_enabled else "off"
-    click.echo(f"trunq web: http://{host}:{server.server_port}/ (state: {settings.redis_url}, actions {actions})",
+    click.echo(f"trunq web: http://{host}:{server.server_port}/ (state: {redact_url(settings.redis_url)}, actions {actions})",
                err=True)
     try:
         server.serve_forever()
