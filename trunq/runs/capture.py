@@ -36,6 +36,17 @@ _install_lock = threading.Lock()
 _install_depth = 0
 _held = 0  # open held_routers() sections
 _saved_streams: tuple[Any, Any] | None = None
+_tee = True  # captured text also reaches the process's own streams
+
+
+def set_tee(enabled: bool) -> None:
+    """Whether text captured by a block is also written to the process's own streams.
+
+    A Celery pool process turns this off: its streams are the worker's log, and a step's
+    output belongs in the step's Run, not duplicated there as WARNING lines.
+    """
+    global _tee
+    _tee = enabled
 
 
 def note_artifact(path: Any, direction: str) -> None:
@@ -65,6 +76,8 @@ class _Router:
         block = _active.get()
         if block is not None:
             block.add(self._index, text)
+            if not _tee:
+                return len(text)
         return self._original.write(text)
 
     def flush(self) -> None:

@@ -74,8 +74,12 @@ def _import_from_cwd(**_: Any) -> None:
 
 @signals.worker_process_init.connect
 def _mark_pool_process(**_: Any) -> None:
-    """A prefork pool process: the pool replaces it if a cancelled step must be killed."""
+    """A prefork pool process: the pool replaces it if a cancelled step must be killed; a
+    step's output goes to its Run only (the process's streams are the worker log)."""
+    from trunq.runs.capture import set_tee
+
     worker_side.replaceable_process = True
+    set_tee(False)
 
 
 # ---- worker heartbeats (main process of ``celery worker``) -------------------------------

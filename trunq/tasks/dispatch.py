@@ -91,10 +91,12 @@ class CeleryExecutor:
         try:
             with self._producer.batch():
                 for job in jobs:
-                    # argsrepr: Celery would otherwise build a repr of the whole payload for its logs
+                    # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows
+                    # the step id as the task's name and arguments, not the generic task and payload.
+                    step_id = job.members[0].step_id
                     self._task.apply_async(args=[make_payload(job, self.lease_ms)], ignore_result=True,
-                                           producer=self._producer, argsrepr=job.members[0].step_id,
-                                           kwargsrepr="")
+                                           producer=self._producer, argsrepr=step_id, kwargsrepr="",
+                                           shadow=step_id)
         except self._broker_errors as exc:
             raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
                                    "written are kept, run the build again to continue") from exc
