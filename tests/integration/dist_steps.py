@@ -183,3 +183,10 @@ class DistGraph(DistBase):
 
     def requires(self) -> list[DistNode]:
         return [DistNode(root=self.root, layer=LAYERS - 1, index=i) for i in range(self.first, self.last + 1)]
+
+
+class DistExit(DistBase):
+    """Ends its own process, as a step calling ``os._exit`` (or a C library's ``exit``) does."""
+
+    def work(self) -> None:
+        os._exit(3)

@@ -223,9 +223,10 @@ def test_worker_refuses_steps_it_may_not_import(monkeypatch: pytest.MonkeyPatch)
         rebuild_step({"module": "no_such_module_xyz", "family": "Mine", "params": {}})
 
 
-def test_crash_signals_are_told_apart_from_kills() -> None:
-    from trunq.tasks.app import crash_signal
+def test_a_dead_pool_process_gets_a_reason_a_user_can_act_on() -> None:
+    from trunq.tasks.app import death_reason
 
-    assert crash_signal("Worker exited prematurely: signal 11 (SIGSEGV) Job: 3.") == "signal 11 (SIGSEGV)"
-    assert crash_signal("Worker exited prematurely: signal 9 (SIGKILL) Job: 3.") is None
-    assert crash_signal("Worker exited prematurely: exitcode 1 Job: 3.") is None
+    assert death_reason("Worker exited prematurely: signal 11 (SIGSEGV) Job: 3.") == "signal 11 (SIGSEGV)"
+    assert "out of memory?" in death_reason("Worker exited prematurely: signal 9 (SIGKILL) Job: 3.")
+    assert death_reason("Worker exited prematurely: signal 15 (SIGTERM) Job: 3.") == "killed by signal 15 (SIGTERM)"
+    assert death_reason("Worker exited prematurely: exitcode 3 Job: 3.").startswith("exited with code 3")

@@ -8,6 +8,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import psutil
+
+from tests.integration.conftest import running_cluster
 from tests.waiting import wait_for
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
@@ -27,21 +30,55 @@ def intervals(dist_steps, root: Path) -> dict[str, list[tuple[float, float]]]:
     return {step_id: sorted(spans) for step_id, spans in result.items()}
 
 
-def test_sigkill_mid_step_runs_the_step_again(cluster, dist_steps, root: Path) -> None:
+def failed_record(cluster, step):  # noqa: ANN001, ANN201
+    store = cluster.store()
+    try:
+        return store.get(step.step_id)
+    finally:
+        store.close()
+
+
+def test_sigkill_of_the_pool_process_fails_the_step_once_with_the_reason(cluster, dist_steps, root: Path) -> None:
     client = cluster.spawn("build", "DistVictim", *MODULE, "--root", str(root))
     pid_file = root / "victim.pid"
     victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
     assert victim in cluster.worker_pids()
-    killed_at = time.monotonic()
-    os.kill(victim, signal.SIGKILL)
+    os.kill(victim, signal.SIGKILL)  # what the OOM killer does
     out, err = client.communicate(timeout=40)
-    assert client.returncode == 0, err + out
-    assert "1 ran successfully" in out
-    assert time.monotonic() - killed_at < 20  # lease 3 s, then dispatched again
+    assert client.returncode == 1, err + out
+    assert "1 failed" in out
     step = dist_steps.DistVictim(root=str(root))
-    runs = intervals(dist_steps, root)[step.step_id]
-    assert len(runs) == 2 and runs[0][1] == float("inf") and runs[1][1] < float("inf")
-    assert Path(step.output().path).exists()
+    assert len(intervals(dist_steps, root)[step.step_id]) == 1  # not run again
+    record = failed_record(cluster, step)
+    assert record.status == "FAILED" and "SIGKILL" in record.expl and "out of memory?" in record.expl
+
+
+def test_a_step_that_exits_its_process_fails_at_once_and_runs_once(cluster, dist_steps, root: Path) -> None:
+    started = time.monotonic()
+    result = cluster.trunq("build", "DistExit", *MODULE, "--root", str(root))
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert time.monotonic() - started < 15  # not after three lease expiries
+    step = dist_steps.DistExit(root=str(root))
+    assert len(intervals(dist_steps, root)[step.step_id]) == 1
+    record = failed_record(cluster, step)
+    assert record.status == "FAILED" and "exited with code 3" in record.expl
+
+
+def test_a_worker_killed_whole_loses_its_step_to_another_worker(tmp_path_factory, dist_steps, root: Path) -> None:
+    with running_cluster(tmp_path_factory.mktemp("two-workers"), workers=2) as two:
+        client = two.spawn("build", "DistVictim", *MODULE, "--root", str(root))
+        pid_file = root / "victim.pid"
+        victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
+        main = psutil.Process(victim).parent()
+        for process in [main, *main.children(recursive=True)]:
+            process.kill()  # the machine is gone: nobody reports anything
+        out, err = client.communicate(timeout=60)
+        assert client.returncode == 0, err + out
+        assert "1 ran successfully" in out
+        step = dist_steps.DistVictim(root=str(root))
+        runs = intervals(dist_steps, root)[step.step_id]
+        assert len(runs) == 2 and runs[0][1] == float("inf") and runs[1][1] < float("inf")
+        assert Path(step.output().path).exists()
 
 
 def test_segfault_fails_the_step_and_the_worker_keeps_serving(cluster, dist_steps, root: Path) -> None:

@@ -28,9 +28,10 @@ logger = logging.getLogger("trunq.worker")
 TASK_NAME = "trunq.execute_step"
 HEARTBEAT_INTERVAL_S = 2.0
 HEARTBEAT_TTL_MS = 10_000
-# Pool processes killed by these signals crashed on their own (the step's fault): FAILED.
-# Any other death (SIGKILL from an operator or the OOM killer, SIGTERM) leaves the lease to
-# expire, and the step runs again.
+# A pool process that dies mid-step (a crash signal, os._exit, the OOM killer's SIGKILL) fails
+# that step at once, with the reason: running it again would most likely die the same way.
+# A whole worker that dies (machine lost, main process killed) reports nothing: its leases
+# expire and the steps run again elsewhere.
 CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
 
 
@@ -129,19 +130,25 @@ def _on_task_failure(sender: Any = None, exception: BaseException | None = None,
                      **_: Any) -> None:
     if getattr(sender, "name", None) != TASK_NAME or not isinstance(exception, WorkerLostError) or not args:
         return
-    crash = crash_signal(str(exception))
-    if crash is None:
-        return
+    reason = death_reason(str(exception))
     try:
-        worker_side.crash_failure(args[0], f"the worker process running the step died: {crash}")
+        worker_side.crash_failure(args[0], f"the worker process running the step died: {reason}")
     except Exception as exc:
         logger.warning("trunq: could not record a crashed step: %s", exc)
 
 
-def crash_signal(worker_lost_message: str) -> str | None:
-    """'... signal 11 (SIGSEGV) ...' -> 'signal 11 (SIGSEGV)' when it is a crash signal."""
-    match = re.search(r"signal (\d+) \((\w+)\)", worker_lost_message)
-    if match is None or int(match.group(1)) not in CRASH_SIGNALS:
-        return None
-    return match.group(0)
+def death_reason(worker_lost_message: str) -> str:
+    """Billiard's 'Worker exited prematurely: ...' as a reason a user can act on."""
+    signalled = re.search(r"signal (\d+) \((\w+)\)", worker_lost_message)
+    if signalled is not None:
+        number = int(signalled.group(1))
+        if number in CRASH_SIGNALS:
+            return signalled.group(0)
+        if number == signal.SIGKILL:
+            return f"killed by {signalled.group(0)}: out of memory? (the OOM killer sends SIGKILL)"
+        return f"killed by {signalled.group(0)}"
+    exited = re.search(r"exitcode (-?\d+)", worker_lost_message)
+    if exited is not None:
+        return f"exited with code {exited.group(1)} (os._exit or sys.exit in the step?)"
+    return worker_lost_message.strip() or "unknown cause"
 
