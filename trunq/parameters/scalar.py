@@ -115,6 +115,9 @@ class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):  # type: ign
 
     expected_type = bool
 
+    def _wants_type_check(self) -> bool:
+        return False  # every accepted value is converted to the expected type, so never warns (as luigi)
+
 
 def _format_range(var_type: type, low: Any, high: Any, left_op: Callable, right_op: Callable) -> str:
     left = "[" if left_op is operator.le else "("
@@ -339,6 +342,9 @@ class OptionalPathParameter(OptionalParameterMixin, PathParameter):  # type: ign
     """A ``PathParameter`` that may be None."""
 
     expected_type = (str, Path)
+
+    def _wants_type_check(self) -> bool:
+        return False  # every accepted value is converted to the expected type, so never warns (as luigi)
 
 
 class StepParameter(Parameter[type]):
