@@ -61,9 +61,14 @@ _PARAMETERS = (
     "ChoiceParameter", "OptionalChoiceParameter", "ChoiceListParameter",
     "NumericalParameter", "OptionalNumericalParameter", "PathParameter", "OptionalPathParameter",
     "StepParameter", "ParameterVisibility", "ParameterException",
-    "MissingParameterException", "UnknownParameterException",
+    "MissingParameterException", "UnknownParameterException", "DuplicateParameterException",
+    "UnconsumedParameterWarning", "OptionalParameterTypeWarning",
 )
 _EXPORTS.update({name: "trunq.parameter" for name in _PARAMETERS})
+
+# Submodules reachable as attributes without importing them first (``trunq.util.requires``).
+_SUBMODULES = frozenset({"util", "runs", "tasklist", "tools", "format", "mock", "parameter", "target",
+                         "date_interval", "errors", "worker", "rpc", "scheduler"})
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
@@ -71,10 +76,21 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
+        if name in _SUBMODULES:
+            return _import_submodule(name)
         raise AttributeError(f"module 'trunq' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _import_submodule(name: str) -> Any:
+    try:
+        return importlib.import_module(f"{__name__}.{name}")  # the import binds it in globals()
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise  # the submodule exists but something it imports is missing
+        raise AttributeError(f"module 'trunq' has no attribute {name!r}") from None
 
 
 def __dir__() -> list[str]:

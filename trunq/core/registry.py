@@ -34,10 +34,15 @@ class ParamSource(Protocol):
 
     def get(self, section: str, key: str, default: Any = None) -> Any: ...
 
+    def section(self, section: str) -> dict[str, Any]: ...
+
 
 class _NoSettings:
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return default
+
+    def section(self, section: str) -> dict[str, Any]:
+        return {}
 
 
 # Installed by the edge (``trunq.config`` installs its loader when it is imported): the core

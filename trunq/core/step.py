@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -15,10 +16,12 @@ from trunq.core import registry
 from trunq.core.graph import flatten, getpaths
 from trunq.parameter import (
     NO_VALUE,
+    DuplicateParameterException,
     MissingParameterException,
     Parameter,
     ParameterException,
     ParameterVisibility,
+    UnconsumedParameterWarning,
     UnknownParameterException,
 )
 
@@ -56,6 +59,43 @@ def _collect_params(cls: type) -> tuple[tuple[str, Parameter], ...]:
             elif name in found and not isinstance(value, Parameter):
                 del found[name]  # a subclass replaced the parameter with a plain value
     return tuple(sorted(found.items(), key=lambda item: item[1]._order))
+
+
+def refresh_params(cls: type) -> None:
+    """Recompute the cached parameter tuples of ``cls`` and its subclasses.
+
+    Call it after adding a Parameter to an existing step class (``trunq.util.inherits`` does).
+    """
+    params = _collect_params(cls)
+    cls._params = params  # type: ignore[attr-defined]
+    cls._param_names = frozenset(name for name, _ in params)  # type: ignore[attr-defined]
+    cls._positional = tuple(name for name, param in params if param.positional)  # type: ignore[attr-defined]
+    cls._type_checked = frozenset(  # type: ignore[attr-defined]
+        name for name, param in params if param._wants_type_check()
+    )
+    for subclass in cls.__subclasses__():
+        refresh_params(subclass)
+
+
+_unconsumed_warned: set[tuple[str, str]] = set()
+
+
+def _warn_unconsumed(cls: type, family: str) -> None:
+    """Warn once per key of a ``[family]`` config section that is no parameter of ``cls``."""
+    section = registry.param_source().section(family)
+    if not section:
+        return
+    ignored = getattr(cls, "ignore_unconsumed", ())
+    for key, value in section.items():
+        if key in cls._param_names or key in ignored or (family, key) in _unconsumed_warned:  # type: ignore[attr-defined]
+            continue
+        _unconsumed_warned.add((family, key))
+        warnings.warn(
+            f"The configuration contains the parameter '{key}' with value '{value}' "
+            f"that is not consumed by the step '{family}'.",
+            UnconsumedParameterWarning,
+            stacklevel=5,
+        )
 
 
 def _family_of(cls: type) -> str:
@@ -132,14 +172,13 @@ class Step(metaclass=_StepMeta):
     _params: ClassVar[tuple[tuple[str, Parameter], ...]] = ()
     _param_names: ClassVar[frozenset[str]] = frozenset()
     _positional: ClassVar[tuple[str, ...]] = ()
+    _type_checked: ClassVar[frozenset[str]] = frozenset()  # params whose given type may warn
     _event_callbacks: ClassVar[dict[str, list[Callable[..., Any]]]] = {}
     _family: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._params = _collect_params(cls)
-        cls._param_names = frozenset(name for name, _ in cls._params)
-        cls._positional = tuple(name for name, param in cls._params if param.positional)
+        refresh_params(cls)
         cls._family = _family_of(cls)
         if "_event_callbacks" not in cls.__dict__:
             cls._event_callbacks = {}
@@ -191,20 +230,28 @@ class Step(metaclass=_StepMeta):
         if args:
             positional = cls._positional
             if len(args) > len(positional):
-                raise ParameterException(f"{family}: takes {len(positional)} positional parameters, got {len(args)}")
+                raise UnknownParameterException(
+                    f"{family}: takes at most {len(positional)} positional parameters ({len(args)} given)"
+                )
             given = dict(zip(positional, args))
             for name, value in kwargs.items():
                 if name in given:
-                    raise ParameterException(f"{family}: parameter {name!r} given twice")
+                    raise DuplicateParameterException(
+                        f"{family}: parameter {name!r} was already set as a positional parameter"
+                    )
                 given[name] = value
         if not cls._param_names.issuperset(given):
             unknown = next(name for name in given if name not in cls._param_names)
             raise UnknownParameterException(f"{family}: unknown parameter {unknown!r}")
         overrides = registry.cli_overrides.get(family)
         values: dict[str, Any] = {}
+        checked = cls._type_checked
         for name, param in cls._params:
             value = given[name] if name in given else _default_value(family, name, param, overrides)
+            if checked and name in checked:
+                param._warn_on_wrong_param_type(name, value)
             values[name] = None if value is None else param.normalize(value)
+        _warn_unconsumed(cls, family)
         return values
 
     @classmethod
@@ -215,12 +262,19 @@ class Step(metaclass=_StepMeta):
                 kwargs[name] = _parse_serialized(param, params_str[name])
         return cls(**kwargs)
 
-    def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
+    def to_str_params(
+        self, only_significant: bool = False, only_public: bool = False, *, include_private: bool = False
+    ) -> dict[str, str]:
+        """Parameter values as text. PRIVATE ones are left out (as luigi does) unless ``include_private``:
+        only code that rebuilds the step in another process of the same build asks for them."""
         result = {}
         for name, param in self._params:
             if only_significant and not param.significant:
                 continue
-            if only_public and param.visibility != ParameterVisibility.PUBLIC:
+            visibility = param.visibility
+            if visibility != ParameterVisibility.PUBLIC and (
+                only_public or (visibility == ParameterVisibility.PRIVATE and not include_private)
+            ):
                 continue
             value = self.param_kwargs[name]
             result[name] = "" if value is None else param.serialize(value)
@@ -243,12 +297,17 @@ class Step(metaclass=_StepMeta):
         return "" if value is None else param.serialize(value)
 
     def clone(self, cls: type[Step] | None = None, **kwargs: Any) -> Step:
-        """A step of ``cls`` (default: this class) sharing this step's matching parameters."""
+        """A step of ``cls`` (default: this class): each of its parameters takes the value in
+        ``kwargs``, else this step's attribute of that name (parameter or not), else its default.
+        Keywords that are no parameter of ``cls`` are ignored, as in luigi."""
         target = cls or type(self)
-        names = {name for name, _ in target._params}
-        merged = {name: value for name, value in self.param_kwargs.items() if name in names}
-        merged.update(kwargs)
-        return target(**merged)
+        values = {}
+        for name, _ in target._params:
+            if name in kwargs:
+                values[name] = kwargs[name]
+            elif hasattr(self, name):
+                values[name] = getattr(self, name)
+        return target(**values)
 
     def __eq__(self, other: object) -> bool:
         return self is other or (type(self) is type(other) and self.step_id == other.step_id)  # type: ignore[attr-defined]
@@ -259,9 +318,10 @@ class Step(metaclass=_StepMeta):
         return self._hash
 
     def __repr__(self) -> str:
+        # luigi shows every significant parameter; PRIVATE values are kept out of logs here.
         shown = ", ".join(
             f"{name}={self._serialize(name, param)}" for name, param in self._params
-            if param.significant and param.visibility == ParameterVisibility.PUBLIC
+            if param.significant and param.visibility != ParameterVisibility.PRIVATE
         )
         return f"{self._family}({shown})"
 

@@ -79,7 +79,8 @@ def _serve(conn: Connection) -> None:
                 outcome = execute_step(step, _PipeReporter(conn, job_id))
             except Exception as exc:  # the step could not even be rebuilt here
                 outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
-            new_deps = [(registry.class_key(type(dep)), dep.to_str_params()) for dep in outcome.new_deps]
+            new_deps = [(registry.class_key(type(dep)), dep.to_str_params(include_private=True))
+                        for dep in outcome.new_deps]
             conn.send(("done", job_id, outcome.status, outcome.expl, new_deps))
 
 
@@ -135,7 +136,7 @@ class ProcessPool:
         worker.job, worker.step = job_id, step
         worker.timeout = timeout or 0.0
         worker.deadline = time.monotonic() + timeout if timeout else None
-        worker.conn.send((job_id, registry.class_key(type(step)), step.to_str_params()))
+        worker.conn.send((job_id, registry.class_key(type(step)), step.to_str_params(include_private=True)))
 
     def poll(self, timeout: float | None) -> list[tuple[int, Outcome, list[tuple[str, dict[str, str]]]]]:
         """Wait up to ``timeout`` seconds; returns (job id, outcome, new deps as class keys)."""

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from trunq.config import get_config
+from trunq.parameter import ParameterVisibility
 from trunq.scheduler import core as states
 
 BANNER = "===== Trunq Execution Summary ====="
@@ -144,7 +145,7 @@ def describe_group(family: str, group: list[Any]) -> str:
     first = group[0]
     if len(group) == 1:
         return _short(repr(first), family)
-    params = [(name, p) for name, p in first.get_params() if p.significant]
+    params = [(name, p) for name, p in first.get_params() if p.significant and p.visibility != ParameterVisibility.PRIVATE]
     varying = [name for name, _ in params if len({repr(s.param_kwargs[name]) for s in group}) > 1]
     if len(varying) != 1:
         return _short(repr(first), family) + " ..."

@@ -8,6 +8,9 @@ A payload is plain JSON::
 
 The worker imports ``module`` (only when ``$TRUNQ_STEP_MODULES`` allows it) and calls
 ``get_step_cls(family).from_str_params(params)``: nothing executable is unpickled.
+PRIVATE parameter values are left out of ``params`` (they never reach the scheduler, logs or
+run records) and travel in ``"private"`` instead, only when the step has some, so that the
+worker's step runs with them.
 ``members`` are the ``(step_id, fencing token)`` pairs the execution is for (several for a
 batch); ``holder`` owns the shared resources taken for it.
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 from trunq.core import registry
 from trunq.core.errors import PayloadError
+from trunq.core.parameters import ParameterVisibility
 
 ALLOWED_MODULES_ENV = "TRUNQ_STEP_MODULES"
 
@@ -27,8 +31,21 @@ ALLOWED_MODULES_ENV = "TRUNQ_STEP_MODULES"
 
 
 def step_reference(step: Any) -> dict[str, Any]:
-    """``{module, family, params}``: enough for another process to rebuild ``step``."""
-    return {"module": type(step).__module__, "family": step.step_family, "params": step.to_str_params()}
+    """``{module, family, params[, private]}``: enough for another process to rebuild ``step``."""
+    reference = {"module": type(step).__module__, "family": step.step_family, "params": step.to_str_params()}
+    private = private_str_params(step)
+    if private:
+        reference["private"] = private
+    return reference
+
+
+def private_str_params(step: Any) -> dict[str, str]:
+    """The PRIVATE parameter values of ``step``, as text."""
+    values = step.param_kwargs
+    return {
+        name: "" if values[name] is None else param.serialize(values[name])  # "" stands for None
+        for name, param in step.get_params() if param.visibility == ParameterVisibility.PRIVATE
+    }
 
 
 def make_payload(job: Any, lease_ms: int) -> dict[str, Any]:
@@ -62,6 +79,7 @@ def rebuild_step(reference: dict[str, Any]) -> Any:
         raise PayloadError(f"cannot import step module {module!r} on this worker: {exc}") from None
     try:
         cls = registry.get_step_cls(family)
-        return cls.from_str_params(dict(reference.get("params") or {}))
+        params = {**(reference.get("params") or {}), **(reference.get("private") or {})}
+        return cls.from_str_params(params)
     except Exception as exc:  # unknown family, unparsable parameter: the message says which
         raise PayloadError(f"cannot rebuild {family}: {exc}") from None

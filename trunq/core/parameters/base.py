@@ -9,6 +9,7 @@ back into text (``serialize``) and any accepted value into its canonical, hashab
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 from typing import Any, Generic, TypeVar
@@ -70,6 +71,14 @@ class UnknownParameterException(ParameterException):
 
 class DuplicateParameterException(ParameterException):
     """The same parameter received a value twice (e.g. positionally and by keyword)."""
+
+
+class OptionalParameterTypeWarning(UserWarning):
+    """An Optional* parameter got a value that is neither None nor of its expected type."""
+
+
+class UnconsumedParameterWarning(UserWarning):
+    """A ``[Family]`` config section has a key that is not a parameter of that step."""
 
 
 class ParameterValueError(ParameterException, ValueError):
@@ -136,6 +145,15 @@ class Parameter(Generic[T]):
             return value  # type: ignore[return-value]
         return recursively_freeze(value)
 
+    def _wants_type_check(self) -> bool:
+        """Whether ``_warn_on_wrong_param_type`` can warn (luigi: only the plain ``Parameter``)."""
+        return type(self) is Parameter
+
+    def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
+        """Warn (UserWarning) when a plain ``Parameter`` is given something other than a str."""
+        if not isinstance(param_value, str):
+            warnings.warn(f'Parameter "{param_name}" with value "{param_value}" is not of type string.', stacklevel=5)
+
     def next_in_enumeration(self, value: T) -> T | None:
         """The value after ``value`` (for ``1..7``-style summaries), or None if not enumerable."""
         return None
@@ -171,6 +189,7 @@ class OptionalParameterMixin:
     """
 
     is_optional = True
+    expected_type: Any = type(None)  # a type or a tuple of types; subclasses set theirs
 
     def __init__(self, default: Any = None, **kwargs: Any) -> None:
         super().__init__(default, **kwargs)  # type: ignore[call-arg]
@@ -195,6 +214,21 @@ class OptionalParameterMixin:
             return None
         return super().next_in_enumeration(value)  # type: ignore[misc]
 
+    def _wants_type_check(self) -> bool:
+        return True
+
+    def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
+        expected = self.expected_type
+        if param_value is None or isinstance(param_value, expected):
+            return
+        names = [kind.__name__ for kind in expected] if isinstance(expected, tuple) else [expected.__name__]
+        wanted = f'type "{names[0]}"' if len(names) == 1 else "any type in " + ", ".join(f'"{n}"' for n in names)
+        warnings.warn(
+            f'{type(self).__name__} "{param_name}" with value "{param_value}" is not of {wanted} or None.',
+            OptionalParameterTypeWarning,
+            stacklevel=5,
+        )
+
 
 class StrParameter(Parameter[str]):
     """A parameter whose value is a ``str``."""
@@ -203,6 +237,10 @@ class StrParameter(Parameter[str]):
 class OptionalParameter(OptionalParameterMixin, Parameter[str | None]):  # type: ignore[misc]
     """A string parameter that may be None (empty text means None)."""
 
+    expected_type = str
+
 
 class OptionalStrParameter(OptionalParameterMixin, StrParameter):  # type: ignore[misc]
     """A string parameter that may be None (empty text means None)."""
+
+    expected_type = str

@@ -46,6 +46,8 @@ class IntParameter(Parameter[int]):
 class OptionalIntParameter(OptionalParameterMixin, IntParameter):  # type: ignore[misc]
     """An ``int`` parameter that may be None."""
 
+    expected_type = int
+
 
 class FloatParameter(Parameter[float]):
     """A parameter whose value is a ``float``."""
@@ -69,6 +71,8 @@ class FloatParameter(Parameter[float]):
 
 class OptionalFloatParameter(OptionalParameterMixin, FloatParameter):  # type: ignore[misc]
     """A ``float`` parameter that may be None."""
+
+    expected_type = float
 
 
 class BoolParameter(Parameter[bool]):
@@ -108,6 +112,11 @@ class BoolParameter(Parameter[bool]):
 
 class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):  # type: ignore[misc]
     """A ``bool`` parameter that may be None (the default)."""
+
+    expected_type = bool
+
+    def _wants_type_check(self) -> bool:
+        return False  # every accepted value is converted to the expected type, so never warns (as luigi)
 
 
 def _format_range(var_type: type, low: Any, high: Any, left_op: Callable, right_op: Callable) -> str:
@@ -170,6 +179,10 @@ class NumericalParameter(Parameter[Any]):
 class OptionalNumericalParameter(OptionalParameterMixin, NumericalParameter):  # type: ignore[misc]
     """A ``NumericalParameter`` that may be None."""
 
+    @property
+    def expected_type(self) -> type:  # type: ignore[override]
+        return self.var_type
+
 
 class ChoiceParameter(Parameter[Any]):
     """A value of type ``var_type`` that must be one of ``choices``."""
@@ -220,6 +233,10 @@ class ChoiceParameter(Parameter[Any]):
 
 class OptionalChoiceParameter(OptionalParameterMixin, ChoiceParameter):  # type: ignore[misc]
     """A ``ChoiceParameter`` that may be None."""
+
+    @property
+    def expected_type(self) -> type:  # type: ignore[override]
+        return self.var_type
 
 
 class ChoiceListParameter(ChoiceParameter):
@@ -323,6 +340,11 @@ class PathParameter(Parameter[Path]):
 
 class OptionalPathParameter(OptionalParameterMixin, PathParameter):  # type: ignore[misc]
     """A ``PathParameter`` that may be None."""
+
+    expected_type = (str, Path)
+
+    def _wants_type_check(self) -> bool:
+        return False  # every accepted value is converted to the expected type, so never warns (as luigi)
 
 
 class StepParameter(Parameter[type]):

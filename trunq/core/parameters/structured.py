@@ -76,6 +76,8 @@ class DictParameter(_JSONParameter):
 class OptionalDictParameter(OptionalParameterMixin, DictParameter):  # type: ignore[misc]
     """A ``DictParameter`` that may be None."""
 
+    expected_type = Mapping  # luigi checks the frozen value; any mapping freezes to one
+
 
 class ListParameter(_JSONParameter):
     """A JSON array; the value is a tuple (recursively frozen)."""
@@ -91,6 +93,8 @@ class ListParameter(_JSONParameter):
 
 class OptionalListParameter(OptionalParameterMixin, ListParameter):  # type: ignore[misc]
     """A ``ListParameter`` that may be None."""
+
+    expected_type = (list, tuple)  # lists are frozen to tuples
 
 
 class TupleParameter(ListParameter):
@@ -117,3 +121,5 @@ class TupleParameter(ListParameter):
 
 class OptionalTupleParameter(OptionalParameterMixin, TupleParameter):  # type: ignore[misc]
     """A ``TupleParameter`` that may be None."""
+
+    expected_type = (list, tuple)

@@ -46,6 +46,7 @@ class _DateParameterBase(Parameter[datetime.date]):
 
     pattern = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
     form = "YYYY-MM-DD"
+    date_format = "%Y-%m-%d"  # the strptime form: also takes 1-digit months and days (2015-1-5)
 
     def __init__(
         self, default: Any = NO_VALUE, *, interval: int = 1, start: datetime.date | None = None, **kwargs: Any
@@ -62,7 +63,10 @@ class _DateParameterBase(Parameter[datetime.date]):
                 return datetime.date(*fields, *(1,) * (3 - len(fields)))
         except ValueError:
             pass
-        raise invalid(text, "date", f"expected {self.form}")
+        try:  # the slower, more lenient form luigi accepts
+            return datetime.datetime.strptime(text, self.date_format).date()
+        except (TypeError, ValueError):
+            raise invalid(text, "date", f"expected {self.form}") from None
 
     def _coerce(self, value: Any) -> datetime.date:
         """Any accepted input (date, datetime, text) as a plain ``date``."""
@@ -98,12 +102,15 @@ class DateParameter(_DateParameterBase):
 class OptionalDateParameter(OptionalParameterMixin, DateParameter):  # type: ignore[misc]
     """A ``DateParameter`` that may be None."""
 
+    expected_type = datetime.date
 
-class MonthParameter(_DateParameterBase):
+
+class MonthParameter(DateParameter):
     """A month written ``YYYY-MM``; the value is the ``date`` of its first day."""
 
     pattern = re.compile(r"(\d{4})-(\d{2})")
     form = "YYYY-MM"
+    date_format = "%Y-%m"
 
     def serialize(self, value: datetime.date) -> str:
         return f"{value.year:04d}-{value.month:02d}"
@@ -120,11 +127,12 @@ class MonthParameter(_DateParameterBase):
         return _add_months(value, self.interval)
 
 
-class YearParameter(_DateParameterBase):
+class YearParameter(DateParameter):
     """A year written ``YYYY``; the value is the ``date`` of January 1st."""
 
     pattern = re.compile(r"(\d{4})")
     form = "YYYY"
+    date_format = "%Y"
 
     def serialize(self, value: datetime.date) -> str:
         return f"{value.year:04d}"
@@ -145,6 +153,7 @@ class _DatetimeParameterBase(Parameter[datetime.datetime]):
 
     pattern: re.Pattern[str]
     form: str
+    date_format: str  # the strptime form, tried when the fast pattern does not match
     unit: datetime.timedelta
     zero_fields: dict[str, int]  # the fields below ``unit``
 
@@ -170,7 +179,13 @@ class _DatetimeParameterBase(Parameter[datetime.datetime]):
                 return datetime.datetime(*fields)
         except ValueError:
             pass
-        raise invalid(text, "date and time", f"expected {self.form}")
+        return self._strptime(text, self.date_format)
+
+    def _strptime(self, text: str, date_format: str) -> datetime.datetime:
+        try:  # slower and more lenient (2015-1-5T3), as luigi parses
+            return datetime.datetime.strptime(text, date_format)
+        except (TypeError, ValueError):
+            raise invalid(text, "date and time", f"expected {self.form}") from None
 
     def serialize(self, value: datetime.datetime) -> str:
         text = _format_date(value) + f"T{value.hour:02d}"
@@ -205,6 +220,7 @@ class DateHourParameter(_DatetimeParameterBase):
 
     pattern = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})")
     form = "YYYY-MM-DDTHH"
+    date_format = "%Y-%m-%dT%H"
     unit = datetime.timedelta(hours=1)
     zero_fields = {"minute": 0, "second": 0, "microsecond": 0}
 
@@ -214,18 +230,22 @@ class DateMinuteParameter(_DatetimeParameterBase):
 
     pattern = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})")
     form = "YYYY-MM-DDTHHMM"
+    date_format = "%Y-%m-%dT%H%M"
+    deprecated_date_format = "%Y-%m-%dT%HH%M"
     unit = datetime.timedelta(minutes=1)
     zero_fields = {"second": 0, "microsecond": 0}
     deprecated_pattern = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})H(\d{2})")
 
     def parse(self, text: str) -> datetime.datetime:
-        fields = _parse_fields(self.deprecated_pattern, text)
-        if fields is None:
+        if "H" not in str(text):
             return super().parse(text)
+        fields = _parse_fields(self.deprecated_pattern, text)
         try:
-            value = datetime.datetime(*fields)
+            value = datetime.datetime(*fields) if fields is not None else None
         except ValueError:
-            raise invalid(text, "date and time", f"expected {self.form}") from None
+            value = None
+        if value is None:
+            value = self._strptime(text, self.deprecated_date_format)
         warnings.warn(
             "'H' between hours and minutes is deprecated: write YYYY-MM-DDTHHMM",
             DeprecationWarning,
@@ -239,6 +259,7 @@ class DateSecondParameter(_DatetimeParameterBase):
 
     pattern = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})")
     form = "YYYY-MM-DDTHHMMSS"
+    date_format = "%Y-%m-%dT%H%M%S"
     unit = datetime.timedelta(seconds=1)
     zero_fields = {"microsecond": 0}
 
@@ -343,6 +364,13 @@ class TimeDeltaParameter(Parameter[datetime.timedelta]):
         weeks, days = divmod(value.days, 7)
         hours, rest = divmod(value.seconds, 3600)
         return f"{weeks} w {days} d {hours} h {rest // 60} m {_format_seconds(value)} s"
+
+    def _wants_type_check(self) -> bool:
+        return type(self) is TimeDeltaParameter
+
+    def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
+        if not isinstance(param_value, datetime.timedelta):
+            warnings.warn(f'Parameter "{param_name}" with value "{param_value}" is not of type timedelta.', stacklevel=5)
 
     def normalize(self, value: Any) -> datetime.timedelta:
         if isinstance(value, datetime.timedelta):
