@@ -203,7 +203,7 @@ def test_build_with_local_scheduler_false(cluster, dist_steps, root: Path) -> No
 
 @pytest.mark.parametrize("value", ["dist_steps", "other_pkg,dist_steps"])
 def test_step_modules_allow_list_accepts(value: str) -> None:
-    from trunq.tasks.payload import module_allowed
+    from trunq.execution.payload import module_allowed
 
     assert module_allowed("dist_steps", value)
     assert not module_allowed("evil", value)
@@ -211,7 +211,7 @@ def test_step_modules_allow_list_accepts(value: str) -> None:
 
 
 def test_worker_refuses_steps_it_may_not_import(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trunq.tasks.payload import PayloadError, rebuild_step
+    from trunq.execution.payload import PayloadError, rebuild_step
 
     monkeypatch.setenv("TRUNQ_STEP_MODULES", "company.pipelines")
     with pytest.raises(PayloadError, match=r"module 'os' is not in \$TRUNQ_STEP_MODULES"):

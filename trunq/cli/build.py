@@ -29,6 +29,7 @@ Options:
   --worker-timeout SECONDS        Kill a step that runs longer (per-step worker_timeout wins).
   --redis-url URL                 The Redis of the cluster (default $TRUNQ_REDIS_URL).
   --no-progress                   No progress line on the terminal.
+  --detach                        Queue the build for the cluster's workers and return its id at once.
   -h, --help                      Show this message, or the parameters of FAMILY.
 
 Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
@@ -93,6 +94,9 @@ def run_build(args: list[str]) -> int:
         request.env.setdefault("no_lock", False)
         if "local_scheduler" not in request.env:  # the command line defaults to the cluster
             request.env["local_scheduler"] = get_config().getboolean("core", "local_scheduler", False)
+        if request.env.pop("detach", False):
+            return _detach(step, request.env)
+        request.env["announce_build"] = True
         result = schedule_and_run([step], None, request.env)
     except Exception as exc:
         if debug:
@@ -104,6 +108,18 @@ def run_build(args: list[str]) -> int:
         return code
     click.echo(result.summary_text)
     return exit_code(result)
+
+
+def _detach(step: Any, env: dict[str, Any]) -> int:
+    from trunq.execution.api import detach
+
+    if env.get("local_scheduler"):
+        raise UsageError("--detach hands the build to the cluster's workers: drop --local-scheduler")
+    record = detach([step], env)
+    click.echo(record.build_id)
+    click.echo(f"build {record.build_id} queued; follow it with `trunq attach {record.build_id}`, "
+               f"stop it with `trunq cancel-build {record.build_id}`", err=True)
+    return 0
 
 
 def _known_families() -> str:

@@ -15,6 +15,9 @@ import click
 # name -> (module, attribute, one-line help)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("trunq.cli.build", "build_command", "Run a step and everything it needs."),
+    "builds": ("trunq.cli.builds", "builds_group", "List running and recent cluster builds."),
+    "attach": ("trunq.cli.builds", "attach_command", "Follow a cluster build until it ends."),
+    "cancel-build": ("trunq.cli.builds", "cancel_build_command", "Stop a cluster build."),
     "worker": ("trunq.tasks.cli", "worker_command", "Start a Celery worker (same as `celery -A trunq worker`)."),
     "server": ("trunq.cli.server", "server_command", "Start a local Redis for a one-machine cluster."),
     "message": ("trunq.tasks.cli", "message_command", "Send a message to a running step and print its answer."),

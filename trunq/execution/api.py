@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -67,7 +68,10 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
     return result if detailed_summary else result.scheduling_succeeded
 
 
-def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any]) -> TrunqRunResult:
+def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any], build: Any = None,
+                     driver_id: str | None = None) -> TrunqRunResult:
+    """Run a build in this process. On a cluster it is a build record this process drives
+    (``build``: an existing record to drive, e.g. one a worker adopts)."""
     config = get_config()
     local = env.get("local_scheduler")
     if local is None:
@@ -90,14 +94,60 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any]) -> Tru
         worker = factory.create_worker(scheduler=scheduler, worker_processes=workers, assistant=False)
         _apply_worker_options(worker, env, config)
         with worker:
-            added = [worker.add(step) for step in steps]
-            ran = worker.run()
-            result = TrunqRunResult(worker, scheduling_succeeded=all(added) and ran)
+            builds = getattr(scheduler.store, "builds", None) if scheduler.shared else None
+            if builds is None:
+                result = _run_loop(worker, steps)
+            else:
+                result = _drive(scheduler, worker, steps, env, build, driver_id)
         logger.info("%s", result.summary_text)
         return result
     finally:
         if lock is not None:
             lock.release()
+
+
+def _run_loop(worker: Any, steps: list[Any]) -> TrunqRunResult:
+    added = [worker.add(step) for step in steps]
+    ran = worker.run()
+    return TrunqRunResult(worker, scheduling_succeeded=all(added) and ran)
+
+
+def _drive(scheduler: Any, worker: Any, steps: list[Any], env: dict[str, Any], build: Any,
+           driver_id: str | None) -> TrunqRunResult:
+    """A cluster build: a record in the store, driven by this process under a lease."""
+    from trunq.execution.builds import BuildDriver, new_driver_id, open_build
+    from trunq.execution.dispatch import create_executor
+    from trunq.execution.summary import exit_code
+
+    if worker.executor is None:  # no worker alive: say so before a record exists
+        worker.executor = create_executor(worker, scheduler)
+    store, ttl_ms = scheduler.store, scheduler.lease_ms
+    driver_id = driver_id or new_driver_id()
+    record = build or open_build(store, steps, env, driver_id=driver_id, ttl_ms=ttl_ms)
+    if env.get("announce_build") and sys.stderr.isatty():  # a terminal; `trunq builds` lists it anyway
+        print(f"trunq: build {record.build_id} (it goes on if this process dies: "
+              f"`trunq attach {record.build_id}` follows it)", file=sys.stderr, flush=True)
+    with BuildDriver(store, record, worker, driver_id=driver_id, ttl_ms=ttl_ms) as driver:
+        result = _run_loop(worker, steps)
+        result.build_id = record.build_id
+        driver.finish(result, exit_code(result))
+    return result
+
+
+def detach(steps: list[Any], env: dict[str, Any]) -> Any:
+    """Queue a cluster build for the workers to drive and return its record at once."""
+    from trunq.core.errors import NoWorkerAlive
+    from trunq.execution.builds import open_build
+    from trunq.scheduler import RemoteScheduler
+
+    scheduler = RemoteScheduler(url=env.get("redis_url"))
+    try:
+        if not scheduler.store.live_workers():
+            raise NoWorkerAlive("no trunq worker is running to drive a detached build: "
+                                "start one with `celery -A trunq worker` (or `trunq worker`)")
+        return open_build(scheduler.store, steps, env, detached=True)
+    finally:
+        scheduler.close()
 
 
 def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None:
@@ -123,14 +173,19 @@ class BuildHandle:
 
     def __init__(self, steps: list[Any], factory: Any, env: dict[str, Any]) -> None:
         self.steps = steps
+        self.build_id: str | None = None  # a cluster build's record, there before this returns
         self._result: TrunqRunResult | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(factory, env), name="trunq-submit", daemon=True)
+        build, driver_id = (None, None) if env.get("local_scheduler") else _open_cluster_build(steps, env)
+        if build is not None:
+            self.build_id = build.build_id
+        self._thread = threading.Thread(target=self._run, args=(factory, env, build, driver_id),
+                                        name="trunq-submit", daemon=True)
         self._thread.start()
 
-    def _run(self, factory: Any, env: dict[str, Any]) -> None:
+    def _run(self, factory: Any, env: dict[str, Any], build: Any, driver_id: str | None) -> None:
         try:
-            self._result = schedule_and_run(self.steps, factory, env)
+            self._result = schedule_and_run(self.steps, factory, env, build=build, driver_id=driver_id)
         except BaseException as exc:  # handed to whoever waits
             self._error = exc
 
@@ -159,8 +214,25 @@ class BuildHandle:
         return self._result
 
 
+def _open_cluster_build(steps: list[Any], env: dict[str, Any]) -> tuple[Any, str]:
+    """The record of a build this process is about to drive, with its lease already held."""
+    from trunq.execution.builds import new_driver_id, open_build
+    from trunq.scheduler.redis import connect_store
+    from trunq.scheduler.schedulers import lease_ms_from
+
+    store = connect_store(env.get("redis_url"))
+    try:
+        driver_id = new_driver_id()
+        return open_build(store, steps, env, driver_id=driver_id, ttl_ms=lease_ms_from(get_config())), driver_id
+    finally:
+        store.close()
+
+
 def submit(steps: Iterable[Any], worker_scheduler_factory: Any = None, **env_params: Any) -> BuildHandle:
-    """Start a build on the worker pool and return at once with a handle to wait on."""
+    """Start a build on the worker pool and return at once with a handle to wait on.
+
+    On a cluster the handle's ``build_id`` names the build's record; the build goes on when
+    this process exits (a worker adopts it), and ``trunq attach ID`` follows it from anywhere."""
     env_params.setdefault("no_lock", True)
     env_params.setdefault("local_scheduler", False)
     return BuildHandle(list(steps), worker_scheduler_factory, env_params)

@@ -62,6 +62,7 @@ class Worker:
         self._events_after = "$"
         self._next_lease_check = 0.0
         self._resource_wait_until = 0.0
+        self.stop_reason: str | None = None  # set from another thread: dispatch nothing more
 
     # ---- context management ------------------------------------------------------------
     def __enter__(self) -> Worker:
@@ -131,7 +132,20 @@ class Worker:
                     self._follow_others()
         return not any(node.status == FAILED for node in self.core.nodes.values())
 
+    def request_stop(self, reason: str) -> None:
+        """Dispatch nothing more; steps already running are asked to stop (shared stores)."""
+        if self.stop_reason is not None:
+            return
+        self.stop_reason = reason
+        logger.warning("trunq: stopping the build: %s", reason)
+        if self.scheduler.shared and reason == "cancelled":
+            for job in list(self._in_flight.values()):
+                for member in job.members:
+                    self.store.request_cancel(member.step_id, requested_by="build cancel")
+
     def _work_left(self) -> bool:
+        if self.stop_reason is not None:
+            return bool(self._in_flight)
         return bool(self.core.running or self._others or self.core.waiting_for_retry() or self.core.has_ready())
 
     def _poll_timeout(self) -> float | None:
@@ -148,7 +162,7 @@ class Worker:
         return min(waits) if waits else None
 
     def _dispatch(self) -> None:
-        if time.monotonic() < self._resource_wait_until:
+        if self.stop_reason is not None or time.monotonic() < self._resource_wait_until:
             return
         self._resource_wait_until = 0.0
         while self.executor.free_slots() > 0:

@@ -32,6 +32,7 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--redis-url": ("redis_url", True),
     "--no-progress": ("no_progress", False),
     "--detailed-summary": ("detailed_summary", False),
+    "--detach": ("detach", False),
 }
 
 

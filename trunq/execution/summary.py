@@ -53,6 +53,7 @@ class TrunqRunResult:
         self.categories = categorize(worker)
         self.status = status_of(self.categories)
         self.scheduling_succeeded = scheduling_succeeded
+        self.build_id: str | None = None  # a cluster build's record (``trunq builds show ID``)
         self.summary_text = summary_text(self.categories, self.status, worker)
         smiley, reason = self.status.value
         self.one_line_summary = f"This progress looks {smiley} because {reason}"

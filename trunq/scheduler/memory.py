@@ -35,9 +35,19 @@ class MemoryStateStore:
         self._message_seq = itertools.count(1)
         self._dependents: dict[str, set[str]] = {}  # dependency -> steps that need it
         self._cancels: dict[str, str] = {}  # step -> token of the execution asked to stop
+        self._builds: Any = None
 
     def now(self) -> float:
         return self._clock()
+
+    @property
+    def builds(self) -> Any:
+        """The build records and driver leases of this store (``trunq.scheduler.builds``)."""
+        from trunq.scheduler.builds import MemoryBuildStore
+
+        if self._builds is None:
+            self._builds = MemoryBuildStore(self._clock)
+        return self._builds
 
     # ---- step records ------------------------------------------------------------------
     def register(self, records: Sequence[StepRecord]) -> None:

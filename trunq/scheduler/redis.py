@@ -127,6 +127,7 @@ class RedisStateStore:
     def __init__(self, url: str, *, namespace: str = "trunq", clock: Callable[[], float] | None = None) -> None:
         self.url = url
         self._keys = KeySpace(namespace)
+        self._builds: Any = None
         self._clock = clock
         self._redis = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
         self._scripts: dict[str, Any] = {}
@@ -139,6 +140,15 @@ class RedisStateStore:
         now_arg = "" if self._clock is None else str(int(self._clock() * 1000))
         header = [now_arg, self._keys.prefix, EVENTS_MAXLEN]
         return script(keys=[self._keys.events], args=[*header, *args])
+
+    @property
+    def builds(self) -> Any:
+        """The build records and driver leases of this store (``trunq.scheduler.builds``)."""
+        from trunq.scheduler.builds import RedisBuildStore
+
+        if self._builds is None:
+            self._builds = RedisBuildStore(self._redis, self._keys.prefix)
+        return self._builds
 
     @_reports_outage
     def ping(self) -> bool:

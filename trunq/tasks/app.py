@@ -22,6 +22,7 @@ from billiard.exceptions import WorkerLostError
 from celery import Celery, signals
 
 from trunq.tasks import supervisors, worker_side
+from trunq.tasks.adopter import Adopter
 
 logger = logging.getLogger("trunq.worker")
 
@@ -58,7 +59,7 @@ def _user_settings(module_name: str) -> dict[str, Any]:
 
 
 def execute_step(payload: dict[str, Any]) -> str:
-    """Run one step dispatched by a trunq client (see ``trunq.tasks.payload``)."""
+    """Run one step dispatched by a trunq client (see ``trunq.execution.payload``)."""
     return worker_side.run_payload(payload)
 
 
@@ -113,8 +114,18 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     threading.Thread(target=_heartbeat.run, name="trunq-heartbeat", daemon=True).start()
 
 
+_adopter = Adopter(worker_side.process_store)
+
+
+@signals.worker_ready.connect
+def _start_adopter(**_: Any) -> None:
+    """Drive the cluster builds whose client is gone (see ``trunq.tasks.adopter``)."""
+    threading.Thread(target=_adopter.run, name="trunq-adopter", daemon=True).start()
+
+
 @signals.worker_shutdown.connect
 def _stop_heartbeat(**_: Any) -> None:
+    _adopter.stop.set()
     if not _heartbeat.worker_id:
         return
     _heartbeat.stop.set()

@@ -20,10 +20,10 @@ from kombu.exceptions import OperationalError
 
 from trunq.core.errors import NoWorkerAlive
 from trunq.execution.execute import Outcome
+from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
-from trunq.tasks.payload import PayloadError, make_payload, rebuild_step
 
 logger = logging.getLogger("trunq")
 

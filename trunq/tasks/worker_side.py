@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from trunq.execution.execute import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
+from trunq.execution.payload import PayloadError, rebuild_step, step_reference
 from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
-from trunq.tasks.payload import PayloadError, rebuild_step, step_reference
 
 logger = logging.getLogger("trunq.worker")
 
