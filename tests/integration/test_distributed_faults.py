@@ -156,3 +156,14 @@ def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_fact
         assert "7 ran successfully" in out
         counts = Counter(step_id for event, step_id, _, _ in dist_steps.executions(root) if event == "start")
         assert len(counts) == 7 and set(counts.values()) == {1}
+
+
+def test_worker_timeout_is_enforced_on_workers(cluster, dist_steps, root: Path) -> None:
+    started = time.monotonic()
+    result = cluster.trunq("build", "DistTooSlow", *MODULE, "--root", str(root))
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert time.monotonic() - started < 20  # not the step's 30 s
+    step = dist_steps.DistTooSlow(root=str(root))
+    assert len(intervals(dist_steps, root)[step.step_id]) == 1
+    record = failed_record(cluster, step)
+    assert record.status == "FAILED" and "TimeLimitExceeded" in record.expl
