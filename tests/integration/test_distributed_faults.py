@@ -139,6 +139,15 @@ def test_concurrent_clients_run_each_step_exactly_once(cluster, dist_steps, root
         ordered = sorted(spans)
         assert all(earlier[1] <= later[0] for earlier, later in zip(ordered, ordered[1:]))
     assert sum(1 for step_id in runs if step_id.startswith("DistGraph_")) == 3
+    roots = {dist_steps.DistGraph(root=str(root), first=first, last=last).step_id for first, last in ranges}
+    store = cluster.store()
+    try:
+        builds = [record for record in store.builds.recent(100) if set(record.root_ids) & roots]
+    finally:
+        store.close()
+    assert len(builds) == 3 and all(record.status == "DONE" for record in builds)
+    # each build counts only what it ran: together, every execution once
+    assert sum(record.counts.get("completed", 0) for record in builds) == sum(len(s) for s in runs.values())
 
 
 def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_factory, dist_steps, root: Path) -> None:

@@ -134,7 +134,9 @@ class CeleryExecutor:
                 job = self._jobs[event.step_id]
                 self.worker.core.decrease_resources(job.members[0], dict(event.data.get("amounts") or {}))
             elif event.kind == "status" and event.data.get("status") in FINAL_STATUSES:
-                self._complete(event.step_id, event.data)
+                token = event.data.get("token")  # another build's execution of the step has its own
+                if token is None or token in self._jobs[event.step_id].tokens:
+                    self._complete(event.step_id, event.data)
 
     def _complete(self, step_id: str, data: dict[str, Any]) -> None:
         job = self._jobs.pop(step_id)
