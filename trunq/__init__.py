@@ -28,6 +28,13 @@ _EXPORTS: dict[str, str] = {
     "Target": "trunq.target",
     "FileSystemTarget": "trunq.target",
     "LocalTarget": "trunq.target",
+    "RemoteTarget": "trunq.remote",
+    "MockTarget": "trunq.mock",
+    # graph helpers
+    "flatten": "trunq.graph",
+    "flatten_output": "trunq.graph",
+    "getpaths": "trunq.graph",
+    "MixinNaiveBulkComplete": "trunq.tools.naive_bulk",
     # running
     "build": "trunq.runner",
     "run": "trunq.runner",

@@ -66,7 +66,8 @@ def _output_paths(step: Step, list_dir: dict[str, Callable[[str], list[str]]]) -
         if fs is None or not hasattr(fs, "listdir"):
             return None
         path = target.path.rstrip("/") or "/"
-        list_dir.setdefault(os.path.dirname(path), fs.listdir)
+        # A target may list its directory itself (RemoteTarget.bulk_lister: fresh, names only).
+        list_dir.setdefault(os.path.dirname(path), getattr(target, "bulk_lister", None) or fs.listdir)
         paths.append(path)
     return paths
 
