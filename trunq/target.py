@@ -31,6 +31,14 @@ def _note_artifact(path: str, direction: str) -> None:
     note_artifact(path, direction)
 
 
+class FileSystemException(Exception):
+    """A file-system operation could not be done."""
+
+
+class FileAlreadyExists(FileSystemException, FileExistsError):
+    """The destination of a move or copy exists (and ``raise_if_exists`` was asked)."""
+
+
 class Target(ABC):
     """Something a step produces or needs. Only ``exists()`` is required."""
 
@@ -216,8 +224,8 @@ class LocalFileSystem:
     def move(self, old: str, new: str, raise_if_exists: bool = False) -> None:
         """Rename ``old`` to ``new``; across file systems, copy beside ``new`` then rename."""
         if raise_if_exists and os.path.exists(new):
-            raise FileExistsError(f"destination exists: {new}")
-        _make_parent(new)
+            raise FileAlreadyExists(f"destination exists: {new}")
+        os.makedirs(os.path.dirname(new) or ".", exist_ok=True)
         try:
             os.replace(old, new)
         except OSError as err:
@@ -228,8 +236,8 @@ class LocalFileSystem:
     def copy(self, old: str, new: str, raise_if_exists: bool = False) -> None:
         """Copy a file (or a directory tree); the copy appears whole at ``new``."""
         if raise_if_exists and os.path.exists(new):
-            raise FileExistsError(f"destination exists: {new}")
-        _make_parent(new)
+            raise FileAlreadyExists(f"destination exists: {new}")
+        os.makedirs(os.path.dirname(new) or ".", exist_ok=True)
         tmp = f"{new.rstrip('/')}{_TMP_MARK}{random.randrange(10**9, 10**10)}"
         try:
             if os.path.isdir(old):

@@ -264,3 +264,41 @@ def test_a_step_failing_mid_write_leaves_no_object(s3_endpoint, bucket):
     target = S3Broken(bucket=bucket, endpoint=s3_endpoint).output()
     assert not target.exists()
     assert target.fs.find(bucket) == []  # no object at all, not even a temporary one
+
+
+# ---------------------------------------------------------------- range tools
+
+
+class MemoryDaily(trunq.Step):
+    date = trunq.DateParameter()
+    root = trunq.Parameter(default="memory://trunq-range")
+
+    def output(self):
+        return trunq.RemoteTarget(f"{self.root}/{self.date:%Y-%m}/{self.date:%d}.txt")
+
+
+def test_range_daily_lists_remote_directories_instead_of_checking_each_day(monkeypatch):
+    import datetime
+
+    from trunq.tools.range import RangeDaily
+
+    root = f"memory://trunq-range-{uuid.uuid4().hex}"
+    days = [datetime.date(2024, 1, 1) + datetime.timedelta(days=n) for n in range(60)]
+    missing = set(days[::7])
+    for day in days:
+        if day not in missing:
+            with MemoryDaily(date=day, root=root).output().open("w") as f:
+                f.write("x")
+    exists_calls: list[str] = []
+    monkeypatch.setattr(trunq.RemoteTarget, "exists", lambda self: exists_calls.append(self.path))
+    listed: list[str] = []
+    original = trunq.RemoteTarget.bulk_lister
+    monkeypatch.setattr(trunq.RemoteTarget, "bulk_lister",
+                        lambda self, directory: listed.append(directory) or original(self, directory))
+    stop = days[-1] + datetime.timedelta(days=1)
+    now = int(datetime.datetime(stop.year, stop.month, stop.day, tzinfo=datetime.UTC).timestamp())
+    steps = RangeDaily(of=MemoryDaily, of_params={"root": root}, start=days[0], stop=stop,
+                       step_limit=1000, now=now).requires()
+    assert sorted(step.date for step in steps) == sorted(missing)
+    assert exists_calls == []
+    assert sorted(listed) == [f"{root}/2024-01", f"{root}/2024-02"]  # one listing per directory
