@@ -132,12 +132,12 @@ class _MockWriter(io.BytesIO):
         return super().write(data)
 
     def _mirror(self, text: str) -> None:
-        if not text:
-            return
-        if self._line_start:
-            sys.stderr.write(self._target.path + ": ")
-        sys.stderr.write(text)
-        self._line_start = text.endswith("\n")
+        """Echo to stderr, each line prefixed with the target's path."""
+        for line in text.splitlines(keepends=True):
+            if self._line_start:
+                sys.stderr.write(self._target.path + ": ")
+            sys.stderr.write(line)
+            self._line_start = line.endswith("\n")
 
     def close(self) -> None:
         if not self.closed:
