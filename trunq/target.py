@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from trunq.core import format as formats
+
 _TMP_MARK = "-trunq-tmp-"
 _known_dirs: set[str] = set()
 
@@ -106,7 +108,7 @@ class LocalTarget(FileSystemTarget):
             path = os.path.join(tempfile.gettempdir(), f"trunq-tmp-{random.randrange(10**9, 10**10)}")
         super().__init__(path)
         self._format_given = format is not None
-        self.format = format if format is not None else _formats().get_default_format()
+        self.format = format if format is not None else formats.get_default_format()
         self.is_tmp = is_tmp
 
     @property
@@ -115,7 +117,7 @@ class LocalTarget(FileSystemTarget):
 
     def open(self, mode: str = "r") -> IO[Any]:
         rw = mode.replace("b", "").replace("t", "")
-        fmt = self.format if self._format_given or "b" not in mode else _formats().Nop
+        fmt = self.format if self._format_given or "b" not in mode else formats.Nop
         if rw == "w":
             return fmt.pipe_writer(AtomicLocalFile(self.path))
         if rw == "r":
@@ -140,12 +142,6 @@ class LocalTarget(FileSystemTarget):
     def __del__(self) -> None:
         if getattr(self, "is_tmp", False) and os.path.exists(self.path):
             _remove_quietly(self.path)
-
-
-def _formats() -> Any:
-    from trunq.core import format as formats
-
-    return formats
 
 
 class AtomicLocalFile(io.BufferedWriter):

@@ -129,7 +129,9 @@ class TextWrapper(_Layer, io.TextIOWrapper):
                  newline: str | None = None) -> None:
         self._inner = stream
         self._aborted = False
-        super().__init__(_Readable(stream), encoding=encoding, errors=errors, newline=newline)
+        # A real buffered stream is used as is (faster); anything else gets a thin adapter.
+        buffer = stream if isinstance(stream, io.BufferedIOBase) else _Readable(stream)
+        super().__init__(buffer, encoding=encoding, errors=errors, newline=newline)
 
     @property
     def closed(self) -> bool:  # type: ignore[override]
