@@ -83,6 +83,9 @@ class FileSystemTarget(Target):
         os.rename(tmp, base)
         _note_artifact(base, "downstream")
 
+    def __str__(self) -> str:  # as luigi: str(target) is its path
+        return self.path
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.path!r})"
 

@@ -22,6 +22,11 @@ def test_fs_is_a_shared_local_file_system(tmp_path):
     assert a.fs.listdir(str(tmp_path)) == [str(tmp_path / "a")]
 
 
+def test_str_is_the_path_as_luigi(tmp_path):
+    assert str(trunq.LocalTarget(tmp_path / "p.txt")) == str(luigi.LocalTarget(tmp_path / "p.txt"))
+    assert str(trunq.LocalTarget(tmp_path / "p.txt")) == str(tmp_path / "p.txt")
+
+
 def test_default_open_is_text_and_nop_is_binary_as_luigi(tmp_path):
     for target in (trunq.LocalTarget(tmp_path / "t"), luigi.LocalTarget(str(tmp_path / "l"))):
         with target.open("w") as f:
