@@ -302,3 +302,28 @@ def test_range_daily_lists_remote_directories_instead_of_checking_each_day(monke
     assert sorted(step.date for step in steps) == sorted(missing)
     assert exists_calls == []
     assert sorted(listed) == [f"{root}/2024-01", f"{root}/2024-02"]  # one listing per directory
+
+
+def test_s3_directory_through_temporary_path_and_exists_many(s3_endpoint, bucket):
+    folder = s3(bucket, "parts", s3_endpoint)
+    with folder.temporary_path() as tmp:
+        os.makedirs(tmp)
+        for n in range(3):
+            with open(os.path.join(tmp, f"part-{n}"), "w") as f:
+                f.write(str(n))
+    assert folder.exists()
+    assert sorted(folder.fs.ls(f"{bucket}/parts", detail=False)) == [f"{bucket}/parts/part-{n}" for n in range(3)]
+    urls = [f"s3://{bucket}/parts/part-{n}" for n in (0, 2, 5)]
+    answer = trunq.RemoteTarget.exists_many(urls, client_kwargs={"endpoint_url": s3_endpoint})
+    assert answer == {urls[0]: True, urls[1]: True, urls[2]: False}
+
+
+def test_s3_read_stream_closed_when_the_block_fails(s3_endpoint, bucket):
+    target = s3(bucket, "r.txt", s3_endpoint)
+    with target.open("w") as f:
+        f.write("line\n")
+    with pytest.raises(KeyError):
+        with target.open("r") as f:
+            assert f.readline() == "line\n"
+            raise KeyError("reader failed")
+    assert f.closed

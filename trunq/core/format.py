@@ -35,7 +35,7 @@ __all__ = [
 def abort_stream(stream: Any) -> None:
     """Stop writing ``stream`` without committing it (a reader is simply closed)."""
     abort = getattr(stream, "abort", None) or getattr(stream, "discard", None)
-    if abort is not None:
+    if abort is not None and _ask(stream, "writable", False):
         abort()
     elif not getattr(stream, "closed", False):
         stream.close()
