@@ -242,6 +242,7 @@ def test_a_build_with_s3_outputs_skips_complete_steps_on_rerun(s3_endpoint, buck
     S3Raw.runs.clear()
     S3Upper.runs.clear()
     step = S3Upper(bucket=bucket, endpoint=s3_endpoint)
+    assert step.input().fs.ls(bucket) == []  # the parent process has used s3fs before the build
     assert trunq.build([step], local_scheduler=True) is True
     assert step.output().exists() and step.input().exists()
     with step.output().open("r") as f:
@@ -254,6 +255,16 @@ def test_a_build_with_s3_outputs_skips_complete_steps_on_rerun(s3_endpoint, buck
     step.output().remove()
     assert trunq.build([S3Upper(bucket=bucket, endpoint=s3_endpoint)], local_scheduler=True) is True
     assert (S3Raw.runs, S3Upper.runs) == ([bucket], [bucket, bucket])  # only the missing one
+
+
+def test_forked_workers_write_s3_outputs(s3_endpoint, bucket):
+    step = S3Upper(bucket=bucket, endpoint=s3_endpoint)
+    assert step.output().fs.ls(bucket) == []  # s3fs already started in the parent before the fork
+    assert trunq.build([step], local_scheduler=True, workers=2) is True
+    with step.output().open("r") as f:
+        assert f.read() == "ONE\nTWO\n"
+    assert sorted(step.output().fs.ls(f"{bucket}/pipeline", detail=False)) == \
+        [f"{bucket}/pipeline/raw.txt", f"{bucket}/pipeline/upper.txt.gz"]
 
 
 def test_a_step_failing_mid_write_leaves_no_object(s3_endpoint, bucket):

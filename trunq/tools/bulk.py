@@ -3,6 +3,8 @@
 A range over three years of a daily step would otherwise call ``exists()`` on a thousand
 paths. Here each candidate's output paths are computed (no I/O), grouped by directory,
 and every directory is listed once; a candidate is complete when all its paths appear.
+Remote targets (``trunq.RemoteTarget``) list their directory themselves (``bulk_lister``):
+one LIST request per directory on S3 instead of one HEAD per date.
 """
 
 from __future__ import annotations
