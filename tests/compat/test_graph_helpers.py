@@ -109,7 +109,10 @@ def test_mixin_naive_bulk_complete_checks_each_value():
 
 
 def test_range_tools_use_the_mixin():
+    from trunq.tools import bulk
     from trunq.tools.range import RangeDaily
+
+    assert bulk.implements_bulk_complete(Cheap)  # so the range asks bulk_complete once
 
     days = [datetime.date(2024, 3, 1) + datetime.timedelta(days=n) for n in range(5)]
     Cheap.done = {(day, "x") for day in days[1:4]}
