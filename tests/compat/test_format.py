@@ -148,3 +148,44 @@ def test_sys_newline_and_mixed_unicode_bytes(tmp_path):
             f.write(b"bytes ")
             f.write("and text")
     assert (tmp_path / "m").read_bytes() == b"bytes and text"
+
+
+class CommandGzip(fmt.Format):
+    """A custom format the luigi way: pipes through the gzip command."""
+
+    input = "bytes"
+    output = "bytes"
+
+    def pipe_reader(self, input_pipe):
+        return fmt.InputPipeProcessWrapper(["gunzip"], input_pipe)
+
+    def pipe_writer(self, output_pipe):
+        return fmt.OutputPipeProcessWrapper(["gzip"], output_pipe)
+
+
+class FailingCommand(CommandGzip):
+    def pipe_writer(self, output_pipe):
+        return fmt.OutputPipeProcessWrapper(["sh", "-c", "cat >/dev/null; exit 3"], output_pipe)
+
+
+def test_custom_format_through_a_command(tmp_path):
+    target = trunq.LocalTarget(tmp_path / "cmd.gz", format=fmt.UTF8 >> CommandGzip())
+    with target.open("w") as f:
+        f.write(TEXT)
+    assert gzip.decompress((tmp_path / "cmd.gz").read_bytes()).decode() == TEXT
+    with target.open("r") as f:
+        assert f.read() == TEXT
+    assert trunq.LocalTarget(tmp_path / "cmd.gz", format=fmt.UTF8 >> fmt.Gzip).open("r").read() == TEXT
+    assert os.listdir(tmp_path) == ["cmd.gz"]
+
+
+def test_custom_format_failures_leave_nothing(tmp_path):
+    failing = trunq.LocalTarget(tmp_path / "bad", format=FailingCommand())
+    with pytest.raises(RuntimeError, match="Error when executing command"):
+        with failing.open("w") as f:
+            f.write(b"data")
+    with pytest.raises(ValueError):
+        with trunq.LocalTarget(tmp_path / "bad2", format=CommandGzip()).open("w") as f:
+            f.write(b"data")
+            raise ValueError("step failed")
+    assert os.listdir(tmp_path) == []

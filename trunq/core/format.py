@@ -174,8 +174,9 @@ class _Readable(io.BufferedIOBase):
         return len(data) if written is None else written
 
     def flush(self) -> None:
-        if not self._stream.closed:
-            self._stream.flush()
+        flush = getattr(self._stream, "flush", None)
+        if flush is not None and not self.closed:
+            flush()
 
     @property
     def closed(self) -> bool:  # type: ignore[override]
