@@ -133,7 +133,8 @@ def test_an_error_while_writing_leaves_nothing_for_any_format(tmp_path, chain):
     with target.open("w") as f:
         f.write(payload)
     assert os.listdir(tmp_path) == ["out"]
-    assert target.open("r").read() == payload
+    with target.open("r") as f:
+        assert f.read() == payload
 
 
 def test_sys_newline_and_mixed_unicode_bytes(tmp_path):

@@ -142,9 +142,21 @@ class TextWrapper(_Layer, io.TextIOWrapper):
             super().close()
 
     def __del__(self) -> None:
-        # Dropped without close(): the write did not finish, so nothing must be committed.
-        if not self.closed and self.writable():
-            self.abort()
+        # Dropped without close(): a write did not finish, so nothing must be committed.
+        _drop(self)
+
+
+def _drop(stream: Any) -> None:
+    """A stream garbage-collected open: abort a writer, close a reader."""
+    try:
+        if stream.closed:
+            return
+        if stream.writable():
+            stream.abort()
+        else:
+            stream.close()
+    except Exception:  # noqa: BLE001 - nothing can be reported from a finalizer
+        pass
 
 
 class _Readable(io.BufferedIOBase):
@@ -271,8 +283,7 @@ class _ByteLayer(_Layer):
         return iter(self._inner)
 
     def __del__(self) -> None:
-        if not self.closed and self.writable():
-            self.abort()
+        _drop(self)
 
 
 class MixedUnicodeBytesWrapper(_ByteLayer):
