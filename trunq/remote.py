@@ -2,8 +2,9 @@
 
 Writes never show a half-written output:
 
-* ``open("w")`` spools to a local temporary file; on a successful close the file is
-  uploaded. On an exception (or when the stream is dropped unclosed) nothing is uploaded.
+* ``open("w")`` spools to a local temporary file (beside the destination for local paths);
+  on a successful close the file is uploaded (renamed into place). On an exception (or
+  when the stream is dropped unclosed) nothing is uploaded.
 * On stores with a real rename (local files, ``memory://``) the upload goes to a temporary
   path beside the destination, then is renamed into place. On object stores (S3, GCS,
   Azure) it goes straight to the destination key: an object becomes visible only when
@@ -33,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess without fssp
     raise ImportError("RemoteTarget needs fsspec: pip install 'trunq[remote]'") from None
 
 from trunq.core import format as formats
-from trunq.target import FileSystemTarget
+from trunq.target import AtomicLocalFile, FileSystemTarget
 
 __all__ = ["RemoteTarget"]
 
@@ -78,6 +79,8 @@ class RemoteTarget(FileSystemTarget):
         rw = mode.replace("b", "").replace("t", "")
         fmt = self.format if self._format_given or "b" not in mode else formats.Nop
         if rw == "w":
+            if self._is_local():  # a temporary beside the destination, renamed on close
+                return fmt.pipe_writer(AtomicLocalFile(self._fs_path))
             return fmt.pipe_writer(_UploadOnClose(self))
         if rw == "r":
             return fmt.pipe_reader(self._fs.open(self._fs_path, "rb"))
