@@ -68,7 +68,8 @@ _PARAMETERS = (
 )
 _EXPORTS.update({name: "trunq.parameter" for name in _PARAMETERS})
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+_OPTIONAL = {"RemoteTarget"}  # needs an extra (fsspec): not in ``from trunq import *``
+__all__ = sorted(set(_EXPORTS) - _OPTIONAL) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
