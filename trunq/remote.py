@@ -83,7 +83,9 @@ class RemoteTarget(FileSystemTarget):
                 return fmt.pipe_writer(AtomicLocalFile(self._fs_path))
             return fmt.pipe_writer(_UploadOnClose(self))
         if rw == "r":
-            return fmt.pipe_reader(self._fs.open(self._fs_path, "rb"))
+            stream = self._fs.open(self._fs_path, "rb")
+            _note_artifact(self.path, "upstream")
+            return fmt.pipe_reader(stream)
         raise ValueError(f"unsupported mode {mode!r} (use 'r', 'w', 'rb' or 'wb')")
 
     @contextmanager
@@ -99,6 +101,7 @@ class RemoteTarget(FileSystemTarget):
             entries = os.listdir(workdir)
             if entries:
                 self.upload(os.path.join(workdir, entries[0]))
+                _note_artifact(self.path, "downstream")
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -179,6 +182,7 @@ class _UploadOnClose(io.BufferedWriter):
                 self._target.upload(self.tmp_path)
             finally:
                 _unlink(self.tmp_path)
+            _note_artifact(self._target.path, "downstream")
 
     def abort(self) -> None:
         self._done = True
@@ -195,6 +199,15 @@ class _UploadOnClose(io.BufferedWriter):
     def __del__(self) -> None:
         if not getattr(self, "_done", True):
             self.abort()
+
+
+def _note_artifact(url: str, direction: str) -> None:
+    """Tell an active Run (if any) that this URL was read or written."""
+    try:
+        from trunq.runs import note_artifact
+    except ImportError:
+        return
+    note_artifact(url, direction)
 
 
 def _unlink(path: str) -> None:

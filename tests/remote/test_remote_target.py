@@ -339,3 +339,16 @@ def test_s3_read_stream_closed_when_the_block_fails(s3_endpoint, bucket):
             assert f.readline() == "line\n"
             raise KeyError("reader failed")
     assert f.closed
+
+
+def test_a_run_records_remote_reads_and_writes(tmp_path):
+    from trunq import runs
+
+    source, result = trunq.RemoteTarget(_url("in.txt")), trunq.RemoteTarget(_url("out.txt"))
+    with source.open("w") as f:
+        f.write("x")
+    with runs.run(name="remote_ctx", path=str(tmp_path / "run")) as run:
+        with source.open("r") as f, result.open("w") as g:
+            g.write(f.read())
+    assert run.upstream_artifacts == [source.path]
+    assert run.downstream_artifacts == [result.path]
