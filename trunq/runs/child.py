@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-FUNCTION_FILE = "function.pkl"
+from trunq.runs.layout import FUNCTION_FILE, INPUTS_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +99,7 @@ def _call_function(folder: Path) -> Any:
         if entry not in sys.path:
             sys.path.insert(0, entry)
     function = pickle.loads(packed["function"])
-    with open(folder / "inputs.pkl", "rb") as handle:
+    with open(folder / INPUTS_FILE, "rb") as handle:
         inputs = pickle.load(handle)
     return function(*inputs["args"], **inputs["kwargs"])
 

@@ -29,6 +29,7 @@ import cloudpickle
 
 from trunq.runs import _fs, locks
 from trunq.runs.control import CANCEL_MARKER, cancel_requested, cancel_run, mark_cancelled
+from trunq.runs.layout import FUNCTION_FILE, INPUTS_FILE, RESULT_FILE
 from trunq.runs.record import (
     TERMINAL,
     Run,
@@ -40,8 +41,7 @@ from trunq.runs.record import (
     new_run_name,
 )
 
-FUNCTION_FILE = "function.pkl"
-_RESET_FILES = ("result.pkl", "inputs.pkl", FUNCTION_FILE, CANCEL_MARKER)
+_RESET_FILES = (RESULT_FILE, INPUTS_FILE, FUNCTION_FILE, CANCEL_MARKER)
 
 
 class Cluster:

@@ -27,6 +27,7 @@ from typing import Any
 
 from celery import Celery, Task
 
+from trunq import procs
 from trunq.runs import _fs, locks
 from trunq.runs.clusters import record_end
 from trunq.runs.control import cancel_requested, mark_cancelled
@@ -113,10 +114,7 @@ def _watch_for_cancel(child: subprocess.Popen, folder: Path) -> None:
 
 
 def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
+    procs.signal_group(pgid, signum)
 
 
 def _record_end(child: subprocess.Popen, folder: Path, token: str) -> str:
