@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -93,7 +98,13 @@ def run_build(args: list[str]) -> int:
         request.env.setdefault("no_lock", False)
         if "local_scheduler" not in request.env:  # the command line defaults to the cluster
             request.env["local_scheduler"] = get_config().getboolean("core", "local_scheduler", False)
-        result = schedule_and_run([step], None, request.env)
+        with _interrupt_on_sigterm():
+            result = schedule_and_run([step], None, request.env)
+    except KeyboardInterrupt as exc:  # the steps, the pool and the lock were released on the way out
+        signum = getattr(exc, "signum", signal.SIGINT)
+        click.echo(f"trunq: error: interrupted by {signal.Signals(signum).name}: running steps were stopped; "
+                   "rerun to continue", err=True)
+        return 128 + signum
     except Exception as exc:
         if debug:
             raise
@@ -104,6 +115,30 @@ def run_build(args: list[str]) -> int:
         return code
     click.echo(result.summary_text)
     return exit_code(result)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so the build unwinds exactly as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _known_families() -> str:
