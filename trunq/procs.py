@@ -6,7 +6,7 @@
   ``create_time`` in hundredths of a second.
 * **is_alive**: zombies count as dead (they have exited; only their exit status is left).
 * **kill_group**: SIGTERM a process group, wait up to a grace period, SIGKILL the rest and
-  reap those that are our children.
+  reap the leader when it is our child.
 * **atomic_write**: a reader sees the old file or the new one, never a part.
 """
 
@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -130,25 +131,26 @@ def group_alive(pgid: int) -> bool:
     return bool(group_members(pgid))
 
 
-def kill_group(target: int | psutil.Process | Any, grace_seconds: float = 1.0, settle_seconds: float = 5.0) -> bool:
+def kill_group(target: int | Any, grace_seconds: float = 1.0, settle_seconds: float = 5.0) -> bool:
     """SIGTERM the group, SIGKILL it after ``grace_seconds``; True when nothing of it is left.
 
-    ``target`` is a pgid, or a process (psutil.Process, Popen, multiprocessing.Process) whose
-    group is meant. Members that are our children are reaped, so none stays a zombie.
+    ``target`` is a pgid, or a process (``psutil.Process``, ``subprocess.Popen``,
+    ``multiprocessing.Process``) leading the group. Zombies count as gone. A process target
+    that is our child is reaped through its own object (so a Popen keeps its exit status);
+    grandchildren are reaped by whoever adopted them when their parent died.
     """
     pgid = _pgid_of(target)
-    if pgid is None or pgid == os.getpgid(0):
+    if pgid == os.getpgid(0):
         raise ValueError("refusing to kill our own process group")
-    if not signal_group(pgid, signal.SIGTERM):
-        _reap_children()
-        return True
-    if _wait_group_gone(pgid, grace_seconds):
-        return True
-    signal_group(pgid, signal.SIGKILL)
-    return _wait_group_gone(pgid, settle_seconds)
+    gone = not signal_group(pgid, signal.SIGTERM) or _wait_group_gone(pgid, grace_seconds)
+    if not gone:
+        signal_group(pgid, signal.SIGKILL)
+        gone = _wait_group_gone(pgid, settle_seconds)
+    _reap(target)
+    return gone
 
 
-def _pgid_of(target: Any) -> int | None:
+def _pgid_of(target: Any) -> int:
     if isinstance(target, int):
         return target
     pid = target.pid
@@ -161,7 +163,6 @@ def _pgid_of(target: Any) -> int | None:
 def _wait_group_gone(pgid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
-        _reap_children()
         if not group_alive(pgid):
             return True
         if time.monotonic() >= deadline:
@@ -169,18 +170,17 @@ def _wait_group_gone(pgid: int, timeout: float) -> bool:
         time.sleep(0.02)
 
 
-def _reap_children() -> None:
-    """Collect the exit status of our children that have ended (zombies otherwise)."""
+def _reap(target: Any) -> None:
+    """Collect the exit status of a process object we started, so it does not stay a zombie."""
     try:
-        children = psutil.Process().children()
-    except psutil.Error:
-        return
-    for child in children:
-        try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                os.waitpid(child.pid, os.WNOHANG)
-        except (psutil.Error, ChildProcessError, OSError):
-            continue
+        if hasattr(target, "poll"):  # subprocess.Popen
+            target.wait(timeout=1)
+        elif hasattr(target, "join"):  # multiprocessing.Process
+            target.join(timeout=1)
+        elif isinstance(target, psutil.Process):
+            target.wait(timeout=1)
+    except (subprocess.TimeoutExpired, psutil.Error, ChildProcessError, AssertionError):
+        pass
 
 
 def temp_path(target: Path) -> Path:
