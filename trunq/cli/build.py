@@ -27,6 +27,9 @@ Options:
   --local-scheduler               Run in this process; no Redis or Celery needed.
   --workers N                     Run up to N steps at once (worker processes).
   --no-lock                       Allow the same build to run twice at once on this machine.
+  --lock-pid-dir DIR              Keep the build's lock file in DIR (default [core] lock_pid_dir,
+                                  else $TMPDIR/trunq-locks). The lock dies with its holder.
+  --take-lock                     Not supported (refused): stop the running build instead.
   --log-level LEVEL               DEBUG, INFO, WARNING (default) or ERROR.
   --debug                         Show tracebacks of errors.
   --parallel-scheduling           Check completeness with several threads.
