@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import pickle
 import shutil
 import time
 import traceback as tb_module
@@ -314,10 +313,10 @@ def new_run_name(prefix: str) -> str:
 
 
 def _unpickle(path: Path) -> Any:
-    import cloudpickle  # noqa: F401  (makes by-value pickles of lambdas/closures loadable)
+    import dill  # by-value pickles of lambdas/closures need dill's loaders
 
     with open(path, "rb") as handle:
-        return pickle.load(handle)
+        return dill.load(handle)
 
 
 def _read_text(path: Path) -> str:
