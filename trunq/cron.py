@@ -45,7 +45,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from typing import Any
 
 import click
 
+from trunq import procs
 from trunq.config import ConfigError, get_config, parse_bool
 
 CATCHUP_POLICIES = ("latest", "all", "none")
@@ -168,17 +168,7 @@ class StateFile:
         directory = os.path.dirname(self.path) or "."
         os.makedirs(directory, exist_ok=True)
         payload = {"schedules": {name: vars(state) for name, state in sorted(self.schedules.items())}}
-        handle, temporary = tempfile.mkstemp(prefix=".schedule-", suffix=".json", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream, indent=2)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        procs.atomic_write_json(self.path, payload, indent=2)
 
 
 # ---- cron arithmetic -----------------------------------------------------------------------
@@ -222,15 +212,10 @@ class Clock:
 
 
 def _process_alive(pid: int, started: float | None) -> bool:
-    import psutil
-
-    try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started is None or abs(process.create_time() - started) < 1.0
-    except psutil.Error:
+    if not procs.pid_alive(pid):
         return False
+    current = procs.create_time(pid)
+    return started is None or (current is not None and abs(current - started) < 1.0)
 
 
 class ScheduleDaemon:
@@ -319,12 +304,7 @@ class ScheduleDaemon:
 
 
 def _create_time(pid: int) -> float | None:
-    import psutil
-
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.Error:
-        return None
+    return procs.create_time(pid)
 
 
 # ---- command line --------------------------------------------------------------------------

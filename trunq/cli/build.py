@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -22,6 +27,9 @@ Options:
   --local-scheduler               Run in this process; no Redis or Celery needed.
   --workers N                     Run up to N steps at once (worker processes).
   --no-lock                       Allow the same build to run twice at once on this machine.
+  --lock-pid-dir DIR              Keep the build's lock file in DIR (default [core] lock_pid_dir,
+                                  else $TMPDIR/trunq-locks). The lock dies with its holder.
+  --take-lock                     Not supported (refused): stop the running build instead.
   --log-level LEVEL               DEBUG, INFO, WARNING (default) or ERROR.
   --debug                         Show tracebacks of errors.
   --parallel-scheduling           Check completeness with several threads.
@@ -97,7 +105,13 @@ def run_build(args: list[str]) -> int:
         if request.env.pop("detach", False):
             return _detach(step, request.env)
         request.env["announce_build"] = True
-        result = schedule_and_run([step], None, request.env)
+        with _interrupt_on_sigterm():
+            result = schedule_and_run([step], None, request.env)
+    except KeyboardInterrupt as exc:  # the steps, the pool and the lock were released on the way out
+        signum = getattr(exc, "signum", signal.SIGINT)
+        click.echo(f"trunq: error: interrupted by {signal.Signals(signum).name}: running steps were stopped; "
+                   "rerun to continue", err=True)
+        return 128 + signum
     except Exception as exc:
         if debug:
             raise
@@ -120,6 +134,30 @@ def _detach(step: Any, env: dict[str, Any]) -> int:
     click.echo(f"build {record.build_id} queued; follow it with `trunq attach {record.build_id}`, "
                f"stop it with `trunq cancel-build {record.build_id}`", err=True)
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so the build unwinds exactly as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _interrupt_on_sigterm() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _known_families() -> str:

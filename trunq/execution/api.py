@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from trunq.config import get_config
-from trunq.core.errors import AlreadyRunningError
+from trunq.core.errors import AlreadyRunningError, UsageError
 from trunq.execution.summary import TrunqRunResult
 
 logger = logging.getLogger("trunq")
@@ -82,10 +82,14 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any], build:
     if not env.get("no_lock", False):
         from trunq.execution.lock import BuildLock
 
-        lock = BuildLock.for_steps(steps, config)
+        if env.get("take_lock"):
+            raise UsageError("--take-lock is not supported: stop the running build instead "
+                             "(SIGTERM or Ctrl-C releases its lock), or use --no-lock to run a second copy")
+        lock = BuildLock.for_steps(steps, config, env.get("lock_pid_dir"))
         if not lock.acquire():
-            raise AlreadyRunningError(f"this build is already running (pid {lock.holder()}); "
-                                      "use --no-lock to run it anyway")
+            holder = lock.holder()
+            by = f" (pid {holder})" if holder else ""
+            raise AlreadyRunningError(f"this build is already running{by}; use --no-lock to run it anyway")
     try:
         if local:
             scheduler = factory.create_local_scheduler()

@@ -8,18 +8,22 @@ fresh worker takes its place. ``worker_timeout`` kills a worker whose step runs 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from trunq.core import registry
+from trunq.execution import lock
 from trunq.execution.execute import FAILED, Outcome, execute_step, step_session
 
 _CONTEXT = multiprocessing.get_context("fork")
+_PR_SET_PDEATHSIG = 1
 
 
 def describe_exit(code: int | None) -> str:
@@ -62,9 +66,27 @@ class _PipeReporter:
         return queue.Queue()
 
 
-def _serve(conn: Connection) -> None:
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when the build process dies (even by SIGKILL)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pipe's EOF (below) ends the loop instead
+
+
+def _serve(conn: Connection, inherited: list[Connection], parent_pid: int) -> None:
     """The loop of one worker process."""
+    _die_with_parent()
+    if os.getppid() != parent_pid:
+        return  # the parent died before the death signal was armed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the build's own SIGTERM handler is not ours
+    # Drop the parent's ends of every pipe and the build lock: held here, they would keep the
+    # lock taken and hide the EOF that tells this process its parent is gone.
+    for other in inherited:
+        other.close()
+    lock.close_inherited()
     with step_session():
         while True:
             try:
@@ -85,10 +107,11 @@ def _serve(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, siblings: Sequence[_Worker] = ()) -> None:
         parent_end, child_end = _CONTEXT.Pipe()
         self.conn = parent_end
-        self.process = _CONTEXT.Process(target=_serve, args=(child_end,), daemon=True)
+        inherited = [parent_end, *(sibling.conn for sibling in siblings)]
+        self.process = _CONTEXT.Process(target=_serve, args=(child_end, inherited, os.getpid()), daemon=True)
         self.process.start()
         child_end.close()
         self.job: int | None = None
@@ -124,7 +147,7 @@ class ProcessPool:
 
     def _ensure_started(self) -> None:
         while len(self._workers) < self.size:
-            self._workers.append(_Worker())
+            self._workers.append(_Worker(self._workers))
 
     @property
     def free_slots(self) -> int:
@@ -190,7 +213,8 @@ class ProcessPool:
         worker.stop(kill=True)
         if not kill:
             reason = f"{reason} while running the step"
-        self._workers[self._workers.index(worker)] = _Worker()
+        others = [w for w in self._workers if w is not worker]
+        self._workers[self._workers.index(worker)] = _Worker(others)
         assert job_id is not None
         return job_id, Outcome(FAILED, reason), []
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
 
 # Each name is imported from its module on first use: recording a step run (trunq.runs.steps)
-# needs few of them, and the cluster modules pull in cloudpickle and subprocess.
+# needs few of them, and the cluster modules pull in dill and subprocess.
 _HOMES = {
     "runs_root": "_fs", "current_run": "capture", "note_artifact": "capture",
     "Cluster": "clusters", "LocalCluster": "clusters", "cluster": "clusters", "cancel_run": "control",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from trunq import procs
+
 DEFAULT_RUNS_DIR = "trunq-runs"
-HOST = socket.gethostname()
+HOST = procs.HOST
 
 
 def runs_root() -> Path:
@@ -82,20 +82,11 @@ def safe_name(name: str) -> str:
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Replace ``path`` with ``data`` so that a reader never sees a partial file (no fsync: cheap)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    payload = json.dumps(data, default=str).encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, payload)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    procs.atomic_write_json(path, data, durable=False)
 
 
 def write_bytes_atomic(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
+    procs.atomic_write(path, payload, durable=False)
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -108,12 +99,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def process_start_ticks(pid: int) -> int | None:
     """Start time of ``pid`` in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[19])
+    return procs.start_stamp(pid)
 
 
 _OWN_START: dict[int, int | None] = {}
@@ -136,28 +122,4 @@ def own_start_ticks() -> int | None:
 
 def pid_alive(pid: int | None, start_ticks: int | None = None, host: str | None = None) -> bool:
     """True unless we can tell that the process is gone (other hosts are assumed alive)."""
-    if not pid:
-        return False
-    if host and host != HOST:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    if _is_zombie(pid):
-        return False
-    if start_ticks is not None:
-        current = process_start_ticks(pid)
-        if current is not None and current != start_ticks:
-            return False  # the pid was reused by another process
-    return True
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return False
+    return procs.pid_alive(pid, start_ticks, host, other_host_alive=True)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import subprocess
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-FUNCTION_FILE = "function.pkl"
+from trunq.runs.layout import FUNCTION_FILE, INPUTS_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,16 +90,16 @@ def _still_ours(run: Any, token: str | None) -> bool:
 
 
 def _call_function(folder: Path) -> Any:
-    import cloudpickle  # noqa: F401  (registers what by-value pickles need)
+    import dill
 
     with open(folder / FUNCTION_FILE, "rb") as handle:
-        packed = pickle.load(handle)
+        packed = dill.load(handle)
     for entry in reversed(packed["sys_path"]):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    function = pickle.loads(packed["function"])
-    with open(folder / "inputs.pkl", "rb") as handle:
-        inputs = pickle.load(handle)
+    function = dill.loads(packed["function"])
+    with open(folder / INPUTS_FILE, "rb") as handle:
+        inputs = dill.load(handle)
     return function(*inputs["args"], **inputs["kwargs"])
 
 
@@ -112,9 +111,9 @@ def _run_commands(cmds: list[str], python: bool) -> list[int]:
 
 
 def _dumps(value: Any) -> bytes:
-    import cloudpickle
+    import dill
 
-    return cloudpickle.dumps(value)
+    return dill.dumps(value, recurse=True)
 
 
 if __name__ == "__main__":

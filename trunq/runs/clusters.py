@@ -25,10 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
+import dill
 
 from trunq.runs import _fs, locks
 from trunq.runs.control import CANCEL_MARKER, cancel_requested, cancel_run, mark_cancelled
+from trunq.runs.layout import FUNCTION_FILE, INPUTS_FILE, RESULT_FILE
 from trunq.runs.record import (
     TERMINAL,
     Run,
@@ -40,8 +41,7 @@ from trunq.runs.record import (
     new_run_name,
 )
 
-FUNCTION_FILE = "function.pkl"
-_RESET_FILES = ("result.pkl", "inputs.pkl", FUNCTION_FILE, CANCEL_MARKER)
+_RESET_FILES = (RESULT_FILE, INPUTS_FILE, FUNCTION_FILE, CANCEL_MARKER)
 
 
 class Cluster:
@@ -90,9 +90,10 @@ class Cluster:
     def submit_function(self, fn: Any, fn_name: str, args: tuple, kwargs: dict, *,
                         run_name: str | None = None, cached: bool = False) -> Run:
         name = run_name or new_run_name(fn_name)
-        packed = {"function": cloudpickle.dumps(fn), "sys_path": list(sys.path)}
-        files = {FUNCTION_FILE: cloudpickle.dumps(packed),
-                 Run.INPUTS_FILE: cloudpickle.dumps({"args": list(args), "kwargs": dict(kwargs)})}
+        # recurse=True: a lambda or closure travels by value with only the globals it uses.
+        packed = {"function": dill.dumps(fn, recurse=True), "sys_path": list(sys.path)}
+        files = {FUNCTION_FILE: dill.dumps(packed),
+                 INPUTS_FILE: dill.dumps({"args": list(args), "kwargs": dict(kwargs)}, recurse=True)}
         return self._start(name, RunType.FUNCTION_RUN, cached=cached, fn_name=fn_name, files=files)
 
     # ---- shared machinery ----------------------------------------------------------------------

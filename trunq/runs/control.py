@@ -8,10 +8,9 @@ records CANCELLED (not a crash) for a child that died with the marker present.
 from __future__ import annotations
 
 import os
-import signal
-import time
 from pathlib import Path
 
+from trunq import procs
 from trunq.runs import _fs, locks
 from trunq.runs.record import TERMINAL, Run, RunStatus
 
@@ -34,7 +33,7 @@ def cancel_run(run: Run, grace: float = 1.0) -> bool:
     mark_cancelled(run.path)
     pgid = _fs.read_json(run.config_path).get("pgid")  # read after the marker: see the module doc
     if pgid and run.host in (None, _fs.HOST) and pgid != os.getpgid(0):
-        _kill_group(int(pgid), grace)
+        procs.kill_group(int(pgid), grace)
     mark_cancelled(run.path)  # again: a starting child may have written RUNNING meanwhile
     holder = locks.read(run.path)
     if holder is not None and locks.is_stale(run.path, holder):
@@ -52,47 +51,6 @@ def mark_cancelled(folder: Path) -> None:
     record.write_config()
 
 
-def _kill_group(pgid: int, grace: float) -> None:
-    if not _signal_group(pgid, signal.SIGTERM):
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not group_alive(pgid):
-            return
-        time.sleep(0.02)
-    _signal_group(pgid, signal.SIGKILL)
-
-
-def _signal_group(pgid: int, signum: int) -> bool:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
 def group_alive(pgid: int) -> bool:
     """True while a non-zombie process of the group exists."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return any(_in_group_and_running(pid, pgid) for pid in _pids())
-
-
-def _pids() -> list[int]:
-    try:
-        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return []
-
-
-def _in_group_and_running(pid: int, pgid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-    except (OSError, IndexError):
-        return False
-    return int(fields[2]) == pgid and fields[0] != b"Z"
+    return procs.group_alive(pgid)

@@ -2,7 +2,7 @@
 
 Caching is by run name: ``get_or_call``/``get_or_run`` reuse a COMPLETED run of that name,
 wait for one that is in progress, and re-execute a failed, cancelled or lost one.
-The function and its inputs are pickled with cloudpickle: only run them inside a trusted
+The function and its inputs are pickled with dill: only run them inside a trusted
 cluster.
 """
 

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import os
-import pickle
 import shutil
 import time
 import traceback as tb_module
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from trunq.runs import _fs, journal
+from trunq.runs import _fs, journal, layout
 from trunq.runs.capture import Capture
+from trunq.runs.layout import TERMINAL, RunStatus, RunType
 
-
-class RunStatus(StrEnum):
-    NOT_STARTED = "NOT_STARTED"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    ERROR = "ERROR"
-    CANCELLED = "CANCELLED"
-
-
-class RunType(StrEnum):
-    CMD_RUN = "CMD"
-    FUNCTION_RUN = "FUNCTION"
-    CTX_MANAGER = "CTX_MANAGER"
-    STEP_RUN = "STEP"
-    TASK_RUN = "TASK"
-
-
-TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.ERROR, RunStatus.CANCELLED})
 CORE_FIELDS = ("name", "status", "start_time", "end_time", "run_type", "fn_name", "cmds",
                "upstream_artifacts", "downstream_artifacts")
 EXTRA_FIELDS = ("pid", "pgid", "pid_start", "host", "error", "traceback", "status_reason", "step")
@@ -76,9 +58,9 @@ class Run:
     ``path`` is given.
     """
 
-    RUN_CONFIG_FILE = "config_for_run.json"
-    RESULT_FILE = "result.pkl"
-    INPUTS_FILE = "inputs.pkl"
+    RUN_CONFIG_FILE = layout.CONFIG_FILE
+    RESULT_FILE = layout.RESULT_FILE
+    INPUTS_FILE = layout.INPUTS_FILE
 
     def __init__(self, name: str | None = None, fn_name: str | None = None, cmds: list[str] | None = None,
                  path: str | os.PathLike[str] | None = None, run_type: RunType | str | None = None,
@@ -138,7 +120,7 @@ class Run:
 
     def write_config(self) -> Run:
         self.path.mkdir(parents=True, exist_ok=True)
-        _fs.write_json_atomic(self.config_path, self.config())
+        layout.write_config(self.path, self.config())
         return self
 
     def save(self, name: str | None = None) -> Run:
@@ -259,9 +241,9 @@ class Run:
         shutil.rmtree(self.path, ignore_errors=True)
 
     def cancel(self, grace: float = 1.0) -> bool:
-        from trunq.runs.control import cancel_run
-
-        return cancel_run(self, grace=grace)
+        # By name: control builds on this module, so a static import would make a cycle.
+        control = importlib.import_module("trunq.runs.control")
+        return bool(control.cancel_run(self, grace=grace))
 
     # ---- context manager ---------------------------------------------------------------------
     def __enter__(self) -> Run:
@@ -331,10 +313,10 @@ def new_run_name(prefix: str) -> str:
 
 
 def _unpickle(path: Path) -> Any:
-    import cloudpickle  # noqa: F401  (makes by-value pickles of lambdas/closures loadable)
+    import dill  # by-value pickles of lambdas/closures need dill's loaders
 
     with open(path, "rb") as handle:
-        return pickle.load(handle)
+        return dill.load(handle)
 
 
 def _read_text(path: Path) -> str:

@@ -4,7 +4,8 @@ The folder holds ``config_for_run.json`` and ``<uuid>.out`` / ``<uuid>.err`` (th
 stdout and stderr, written there directly by the task process). The config uses the same
 fields as ``trunq.runs.Run`` (ISO-8601 UTC times; ``pid``/``pgid``/``pid_start``/``host`` name the
 task's process group so ``trunq cancel`` can kill it), so ``trunq logs`` and ``trunq.runs.Run(path=...)``
-read it. It is written here with plain JSON because the task process must stay light.
+read it. It is written through ``trunq.runs.layout`` (the one Run config writer), which is
+light enough for the task process.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .graph import PartOfTask, Task
-from .storage import HOSTNAME, TaskPaths, process_identity, read_json, write_json
+from trunq.runs import layout
+from trunq.runs.layout import CONFIG_FILE, RunStatus, RunType
 
-CONFIG_FILE = "config_for_run.json"
-RUNNING, COMPLETED, ERROR, CANCELLED = "RUNNING", "COMPLETED", "ERROR", "CANCELLED"
+from .graph import PartOfTask, Task
+from .storage import HOSTNAME, TaskPaths, process_identity, read_json
 
 
 def _now() -> str:
@@ -56,13 +57,13 @@ def mark_running(paths: TaskPaths, fn_name: str) -> dict:
     """Called by the task process itself, once its task loaded; returns the record written."""
     me = process_identity()
     record = {
-        "name": paths.uuid, "status": RUNNING, "start_time": _now(), "end_time": None,
-        "run_type": "TASK", "fn_name": fn_name, "cmds": child_command(paths),
+        "name": paths.uuid, "status": RunStatus.RUNNING.value, "start_time": _now(), "end_time": None,
+        "run_type": RunType.TASK_RUN.value, "fn_name": fn_name, "cmds": child_command(paths),
         "upstream_artifacts": [str(paths.todo)], "downstream_artifacts": [],
         "pid": me["pid"], "pgid": me["pid"], "pid_start": me["start"], "host": HOSTNAME,
         "error": None, "traceback": None, "status_reason": None,
     }
-    write_json(config_path(paths), record)
+    layout.write_config(paths.run_dir, record)
     return record
 
 
@@ -79,14 +80,14 @@ def mark_finished(paths: TaskPaths, result: Path, error: BaseException | None, t
     someone else may have changed the file, the record is read from disk.
     """
     record = record or read_json(config_path(paths)) or {
-        "name": paths.uuid, "start_time": None, "run_type": "TASK", "fn_name": None,
+        "name": paths.uuid, "start_time": None, "run_type": RunType.TASK_RUN.value, "fn_name": None,
         "cmds": child_command(paths), "upstream_artifacts": [str(paths.todo)], "host": HOSTNAME,
     }
-    if record.get("status") != CANCELLED:
-        record["status"] = COMPLETED if error is None else ERROR
+    if record.get("status") != RunStatus.CANCELLED:
+        record["status"] = (RunStatus.COMPLETED if error is None else RunStatus.ERROR).value
         record["status_reason"] = reason
     record["end_time"] = _now()
     record["downstream_artifacts"] = [str(result)]
     record["error"] = None if error is None else f"{type(error).__name__}: {error}"
     record["traceback"] = trace
-    write_json(config_path(paths), record)
+    layout.write_config(paths.run_dir, record)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dill
+
+from trunq import procs
 
 # fsync every file we publish, so "done" survives a power cut, not only a crash.
 # TRUNQ_TASKLIST_FSYNC=0 trades that for speed (e.g. on a laptop running throw-away lists).
@@ -31,7 +31,7 @@ DURABLE = os.environ.get("TRUNQ_TASKLIST_FSYNC", "1") != "0"
 
 STATE_DIRS = ("todo", "done", "fail")
 SUFFIX = ".pkl"
-HOSTNAME = socket.gethostname()
+HOSTNAME = procs.HOST
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,6 @@ def task_uuids(directory: Path) -> list[str]:
     return [name for _, name in sorted(entries)]
 
 
-def _tmp_path(target: Path) -> Path:
-    # Same directory as the target: same file system, so the final rename is atomic. The
-    # leading dot and the .tmp suffix keep it out of every listing; the pid tells clean-up
-    # whether its writer is gone.
-    return target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-
-
 def remove_stale_tmp_files(directory: Path) -> None:
     """Delete temporary files whose writer died mid-write."""
     for tmp in directory.glob(".*.tmp"):
@@ -106,33 +99,15 @@ def remove_stale_tmp_files(directory: Path) -> None:
             _unlink(tmp)
 
 
-def _write_tmp(target: Path, data: bytes, durable: bool) -> Path:
-    tmp = _tmp_path(target)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        if durable and DURABLE:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    return tmp
-
-
 def atomic_write(target: Path, data: bytes, durable: bool = True) -> None:
     """Publish ``data`` at ``target`` in one step (replacing any previous file)."""
-    tmp = _write_tmp(target, data, durable)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink(tmp)
-        raise
+    procs.atomic_write(target, data, durable=durable and DURABLE)
 
 
 def atomic_create(target: Path, data: bytes, durable: bool = False) -> bool:
     """Publish ``data`` at ``target`` only if nothing is there yet; False if it existed."""
-    tmp = _write_tmp(target, data, durable)
+    tmp = procs.temp_path(target)
+    procs.atomic_write(tmp, data, durable=durable and DURABLE)  # complete before it is linked
     try:
         os.link(tmp, target)
         return True
@@ -176,41 +151,15 @@ unlink_quietly = _unlink
 # ---- process identity: "is the process that wrote this claim still alive?" -----------------
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stream:
-            raw = stream.read().decode(errors="replace")
-    except OSError:
-        return None
-    # The command name may contain spaces and parentheses; fields start after the last ')'.
-    return raw[raw.rfind(")") + 2 :].split()
-
-
 def process_identity(pid: int | None = None) -> dict:
     """pid plus start time and host: unlike a bare pid, this is never reused."""
-    pid = os.getpid() if pid is None else pid
-    fields = _proc_stat(pid)
-    start = int(fields[19]) if fields else None  # field 22 of /proc/pid/stat: start time in clock ticks
-    return {"host": HOSTNAME, "pid": pid, "start": start}
+    return procs.identity(pid).as_dict()
 
 
 def identity_alive(identity: dict | None) -> bool:
     """True when the identified process still runs (and is not a zombie) on this host."""
-    if not identity or identity.get("host") != HOSTNAME or not identity.get("pid"):
-        return False
-    fields = _proc_stat(identity["pid"])
-    if fields is None:
-        if os.path.isdir("/proc/self"):
-            return False
-        return _signal_zero(identity["pid"])
-    return fields[0] != "Z" and (identity.get("start") is None or int(fields[19]) == identity["start"])
+    return procs.is_alive(identity, other_host_alive=False)
 
 
 def _signal_zero(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return procs.pid_alive(pid)

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from trunq import procs
+from trunq.runs.layout import RunStatus
+
 from . import records
 from .child import EXIT_FAILED, placeholder_task, run_task_file, write_failure_record
 from .errors import AutoKilled, WorkerDied
@@ -141,10 +144,7 @@ def _poll_for_exit(pid: int, timeout: float | None) -> bool:
 
 
 def kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    procs.signal_group(pgid, signal.SIGKILL)
 
 
 def describe_exit(status: int) -> str:
@@ -176,7 +176,7 @@ def supervise(job: TaskJob, launch: Launcher = fork_task) -> Outcome:
         return Outcome(job.uuid, state, "ok" if state == "done" else "error")
     if exited:
         reason, error = "died", WorkerDied(describe_exit(status))
-        if records.read_status(paths) == records.CANCELLED:
+        if records.read_status(paths) == RunStatus.CANCELLED:
             error = WorkerDied("the task was cancelled (its process group was killed)")
     else:
         reason, error = "autokilled", AutoKilled(f"the task ran longer than autokill={job.autokill} s; "

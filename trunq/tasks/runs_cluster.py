@@ -8,7 +8,7 @@ starts ``python -m trunq.runs.child`` in a new process group and watches it
 
 Requirements: the runs root is on a filesystem shared by clients and workers (the message
 carries the folder's path; results and logs are read back from it). The function and its
-arguments travel as cloudpickle files in that folder: workers execute whatever a client
+arguments travel as dill files in that folder: workers execute whatever a client
 pickled, so use this only inside a trusted cluster.
 
 Cancel: the client revokes the message, writes the run's ``.cancel`` marker and marks it

@@ -4,7 +4,7 @@ Both tasks only supervise: the work itself runs in a fresh child process in a **
 group**, exactly the child the local backends start, so that killing the group (cancel,
 autokill) also reaches grandchildren. Both assume the run folder / TaskList directory is on a
 filesystem shared by clients and workers: messages carry paths, never code. Function runs
-and task files hold cloudpickle/dill pickles, which only a trusted cluster should load.
+and task files hold dill pickles, which only a trusted cluster should load.
 
 - ``trunq.supervise_run``: ``python -m trunq.runs.child RUN_DIR --token T``; cancels when the
   run's ``.cancel`` marker appears (SIGTERM to the group, SIGKILL after a grace period) and
@@ -27,6 +27,7 @@ from typing import Any
 
 from celery import Celery, Task
 
+from trunq import procs
 from trunq.runs import _fs, locks
 from trunq.runs.clusters import record_end
 from trunq.runs.control import cancel_requested, mark_cancelled
@@ -113,10 +114,7 @@ def _watch_for_cancel(child: subprocess.Popen, folder: Path) -> None:
 
 
 def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
+    procs.signal_group(pgid, signum)
 
 
 def _record_end(child: subprocess.Popen, folder: Path, token: str) -> str:
