@@ -40,6 +40,7 @@ class LuigiToTrunq(cst.CSTTransformer):
         self._scopes: list[str] = []  # "class" / "def"
         self._anchor: cst.CSTNode | None = None
         self._emitted: set[str] = set()
+        self.imports_luigi = False  # member renames only in modules that import luigi
         self.touched = False
 
     # -- reporting ----------------------------------------------------------------------------
@@ -83,6 +84,7 @@ class LuigiToTrunq(cst.CSTTransformer):
             plan = self._plan(statement)
             if plan is not None:
                 self.bindings.update(plan.bindings)
+                self.imports_luigi = True
 
     def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
                                   updated_node: cst.SimpleStatementLine
@@ -153,7 +155,8 @@ class LuigiToTrunq(cst.CSTTransformer):
 
     def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
         result = self._rewrite_use(original_node, updated_node)
-        if result is updated_node and updated_node.attr.value in MEMBER_RENAMES and not self._in_import:
+        if (result is updated_node and updated_node.attr.value in MEMBER_RENAMES and not self._in_import
+                and self.imports_luigi):
             self.touched = True
             return updated_node.with_changes(attr=cst.Name(MEMBER_RENAMES[updated_node.attr.value]))
         return result
@@ -172,14 +175,15 @@ class LuigiToTrunq(cst.CSTTransformer):
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         self._scopes.pop()
         name = updated_node.name.value
-        if self._scopes[-1:] == ["class"] and name in MEMBER_RENAMES:
+        if self._scopes[-1:] == ["class"] and name in MEMBER_RENAMES and self.imports_luigi:
             self.touched = True
             return updated_node.with_changes(name=cst.Name(MEMBER_RENAMES[name]))
         return updated_node
 
     def leave_AssignTarget(self, original_node: cst.AssignTarget, updated_node: cst.AssignTarget) -> cst.AssignTarget:
         target = updated_node.target
-        if self._scopes[-1:] == ["class"] and isinstance(target, cst.Name) and target.value in MEMBER_RENAMES:
+        if (self._scopes[-1:] == ["class"] and isinstance(target, cst.Name) and target.value in MEMBER_RENAMES
+                and self.imports_luigi):
             self.touched = True
             return updated_node.with_changes(target=cst.Name(MEMBER_RENAMES[target.value]))
         return updated_node

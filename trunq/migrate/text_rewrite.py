@@ -41,7 +41,9 @@ def _luigid(line: str, path: str, number: int, shell: bool, issues: list[Issue])
         return [indent + LUIGID_NOTE, new]
     issues.append(Issue(path, number, "luigid became `trunq server`: also run `celery -A trunq worker` "
                                       "(its own service/container)"))
-    return [line[:match.start()] + "trunq server" + line[match.end():]]
+    exec_form = line[match.start() - 1:match.start()] == '"' and line[match.end():match.end() + 1] == '"'
+    replacement = 'trunq", "server' if exec_form else "trunq server"  # CMD ["luigid"] -> ["trunq", "server"]
+    return [line[:match.start()] + replacement + line[match.end():]]
 
 
 def rewrite_commands(text: str, path: str, config_names: dict[str, str],
