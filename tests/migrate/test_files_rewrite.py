@@ -32,7 +32,7 @@ def test_cfg_to_toml_typed_engine_sections_string_parameters():
     assert tomllib.loads(text) == {
         "core": {"workers": 2, "log_level": "INFO"},
         "resources": {"db": 1},
-        "my.ns.Family": {"count": "5", "flag": "True", "multi": "a\nb"},
+        "my.ns.Family": {"Count": "5", "flag": "True", "multi": "a\nb"},
     }
 
 
@@ -43,7 +43,7 @@ def test_migrated_toml_read_by_trunq_config(tmp_path):
     config = load_config(environ={}, cwd=str(tmp_path))
     assert config.getint("core", "workers") == 2
     assert config.getintdict("resources") == {"db": 1}
-    assert config.get("my.ns.Family", "count") == "5"
+    assert config.get("my.ns.Family", "Count") == "5"
 
 
 def test_interpolation_keeps_ini_and_reports():

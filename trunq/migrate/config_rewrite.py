@@ -4,7 +4,7 @@ Values in the engine's own sections (``[core]``, ``[worker]``, ``[scheduler]``, 
 ``[resources]``, ``[execution_summary]``) become TOML numbers and booleans when they plainly are
 one. Every other section holds step parameters: those values stay strings, so each parameter
 parses them exactly as it parsed the luigi.cfg text (a plain ``Parameter`` stays a ``str``). Option
-names are lower-cased, as luigi's config parser does. A file using interpolation (``%(x)s`` or
+names keep their spelling (trunq looks a parameter up by its exact name). A file using interpolation (``%(x)s`` or
 ``${VAR}``) is kept as ini in ``trunq.cfg`` and reported: TOML has no interpolation.
 """
 
@@ -77,7 +77,7 @@ def _lines_to_toml(text: str) -> tuple[list[str], list[tuple[int, str, str]]]:
         else:
             match = re.match(r"([^=:]+?)\s*[=:]\s*(.*)$", stripped)
             key, value = (match.group(1), match.group(2)) if match else (stripped, "")
-            pending.extend([number, key.lower(), [value]])
+            pending.extend([number, key, [value]])
     flush()
     return out, options
 

@@ -126,8 +126,14 @@ def resolve(dotted: str) -> Mapped | Unsupported | None:
             return Mapped(".".join([MODULES[prefix], *tail]))
         if prefix in _WHY:
             return Unsupported(_WHY[prefix])
-    if parts[1] in ("task", "target", "local_target", "event", "execution_summary", "contrib"):
-        return Unsupported(_WHY.get(f"luigi.{parts[1]}", f"{dotted} has no trunq equivalent"))
+    if parts[1] in ("task", "target", "local_target", "event", "execution_summary"):
+        # members these modules re-export from the top level (luigi.task.Parameter)
+        found = _top(parts[2]) if len(parts) > 2 else Unsupported(f"{dotted} has no trunq equivalent")
+        if isinstance(found, Mapped):
+            return Mapped(".".join([found.name, *parts[3:]]))
+        return Unsupported(f"{dotted} has no trunq equivalent")
+    if parts[1] == "contrib":
+        return Unsupported(_WHY["luigi.contrib"])
     top = _top(parts[1])
     if isinstance(top, Mapped):
         return Mapped(".".join([top.name, *parts[2:]]))
