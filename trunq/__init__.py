@@ -32,6 +32,13 @@ _EXPORTS: dict[str, str] = {
     "Target": "trunq.core.target",
     "FileSystemTarget": "trunq.core.target",
     "LocalTarget": "trunq.core.target",
+    "RemoteTarget": "trunq.remote",
+    "MockTarget": "trunq.mock",
+    # graph helpers
+    "flatten": "trunq.core.graph",
+    "flatten_output": "trunq.core.graph",
+    "getpaths": "trunq.core.graph",
+    "MixinNaiveBulkComplete": "trunq.tools.naive_bulk",
     # running
     "build": "trunq.execution.api",
     "run": "trunq.execution.api",
@@ -68,9 +75,10 @@ _EXPORTS.update({name: "trunq.parameter" for name in _PARAMETERS})
 
 # Submodules reachable as attributes without importing them first (``trunq.util.requires``).
 _SUBMODULES = frozenset({"util", "runs", "tasklist", "tools", "format", "mock", "parameter", "target",
-                         "date_interval", "errors", "worker", "rpc", "scheduler"})
+                         "date_interval", "errors", "worker", "rpc", "scheduler", "remote"})
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+_OPTIONAL = {"RemoteTarget"}  # needs an extra (fsspec): not in ``from trunq import *``
+__all__ = sorted(set(_EXPORTS) - _OPTIONAL) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:

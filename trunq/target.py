@@ -1,5 +1,14 @@
 """Public path of the targets (as ``luigi.target``); they live in ``trunq.core.target``."""
 
-from trunq.core.target import FileSystemTarget, LocalTarget, Target
+from trunq.core.target import (
+    AtomicLocalFile,
+    FileAlreadyExists,
+    FileSystemException,
+    FileSystemTarget,
+    LocalFileSystem,
+    LocalTarget,
+    Target,
+)
 
-__all__ = ["Target", "FileSystemTarget", "LocalTarget"]
+__all__ = ["Target", "FileSystemTarget", "LocalTarget", "LocalFileSystem", "AtomicLocalFile",
+           "FileSystemException", "FileAlreadyExists"]

@@ -20,8 +20,8 @@ with warnings.catch_warnings():  # luigi's notice about autoloading its range ta
 
 import trunq
 from trunq.config import config_overrides
-from trunq.execution.summary import describe_group
 from trunq.execution.payload import make_payload, rebuild_step, step_reference
+from trunq.execution.summary import describe_group
 
 
 def _define(lib: types.SimpleNamespace) -> types.SimpleNamespace:

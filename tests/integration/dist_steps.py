@@ -190,3 +190,12 @@ class DistExit(DistBase):
 
     def work(self) -> None:
         os._exit(3)
+
+
+class DistTooSlow(DistBase):
+    """Needs 30 s but may take 1 (``worker_timeout``)."""
+
+    worker_timeout = 1
+
+    def work(self) -> None:
+        time.sleep(30)

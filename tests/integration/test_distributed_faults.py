@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import psutil
 
 from tests.integration.conftest import running_cluster
+from tests.redis_fixtures import redis_command
 from tests.waiting import wait_for
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
@@ -39,7 +40,9 @@ def failed_record(cluster, step):  # noqa: ANN001, ANN201
 
 
 def test_sigkill_of_the_pool_process_fails_the_step_once_with_the_reason(cluster, dist_steps, root: Path) -> None:
-    client = cluster.spawn("build", "DistVictim", *MODULE, "--root", str(root))
+    # the default lease: the worker reports its dead pool process long before the lease ends
+    client = cluster.spawn("build", "DistVictim", *MODULE, "--root", str(root),
+                           env=cluster.env(TRUNQ__core__lease_seconds="30"))
     pid_file = root / "victim.pid"
     victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
     assert victim in cluster.worker_pids()
@@ -55,7 +58,8 @@ def test_sigkill_of_the_pool_process_fails_the_step_once_with_the_reason(cluster
 
 def test_a_step_that_exits_its_process_fails_at_once_and_runs_once(cluster, dist_steps, root: Path) -> None:
     started = time.monotonic()
-    result = cluster.trunq("build", "DistExit", *MODULE, "--root", str(root))
+    result = cluster.trunq("build", "DistExit", *MODULE, "--root", str(root),
+                           env=cluster.env(TRUNQ__core__lease_seconds="30"))
     assert result.returncode == 1, result.stderr + result.stdout
     assert time.monotonic() - started < 15  # not after three lease expiries
     step = dist_steps.DistExit(root=str(root))
@@ -135,3 +139,40 @@ def test_concurrent_clients_run_each_step_exactly_once(cluster, dist_steps, root
         ordered = sorted(spans)
         assert all(earlier[1] <= later[0] for earlier, later in zip(ordered, ordered[1:]))
     assert sum(1 for step_id in runs if step_id.startswith("DistGraph_")) == 3
+    roots = {dist_steps.DistGraph(root=str(root), first=first, last=last).step_id for first, last in ranges}
+    store = cluster.store()
+    try:
+        builds = [record for record in store.builds.recent(100) if set(record.root_ids) & roots]
+    finally:
+        store.close()
+    assert len(builds) == 3 and all(record.status == "DONE" for record in builds)
+    # each build counts only what it ran: together, every execution once
+    assert sum(record.counts.get("completed", 0) for record in builds) == sum(len(s) for s in runs.values())
+
+
+def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_factory, dist_steps, root: Path) -> None:
+    with running_cluster(tmp_path_factory.mktemp("blip"), workers=1) as blip:
+        args = ["build", "DistFan", *MODULE, "--root", str(root), "--width", "6", "--sleep", "0.5"]
+        client = blip.spawn(*args, env=blip.env(TRUNQ__core__lease_seconds="30"))  # the default lease
+        outputs = root / "out"
+        wait_for(lambda: len(list(outputs.iterdir())) >= 2, what="two finished steps")
+        assert redis_command(blip.redis.port, "SHUTDOWN", "SAVE") == ""  # data kept, as a restart keeps it
+        blip.redis.process.wait(timeout=10)
+        time.sleep(2)  # the outage itself: nothing answers on the port meanwhile
+        blip.redis.start()
+        out, err = client.communicate(timeout=90)
+        assert client.returncode == 0, err + out
+        assert "7 ran successfully" in out
+        counts = Counter(step_id for event, step_id, _, _ in dist_steps.executions(root) if event == "start")
+        assert len(counts) == 7 and set(counts.values()) == {1}
+
+
+def test_worker_timeout_is_enforced_on_workers(cluster, dist_steps, root: Path) -> None:
+    started = time.monotonic()
+    result = cluster.trunq("build", "DistTooSlow", *MODULE, "--root", str(root))
+    assert result.returncode == 1, result.stderr + result.stdout
+    assert time.monotonic() - started < 20  # not the step's 30 s
+    step = dist_steps.DistTooSlow(root=str(root))
+    assert len(intervals(dist_steps, root)[step.step_id]) == 1
+    record = failed_record(cluster, step)
+    assert record.status == "FAILED" and "TimeLimitExceeded" in record.expl

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -60,17 +62,43 @@ def _is_iterator(value: Any) -> bool:
 
 
 def getpaths(struct: Any) -> Any:
-    """Replace every step in a nested structure by its output(), keeping the structure."""
+    """Replace every step in a nested structure by its output(), keeping the structure.
+
+    Mappings keep their type (an OrderedDict stays one, a defaultdict keeps its factory),
+    lists and tuples (named ones too) keep theirs; other iterables become lists.
+    """
     if hasattr(struct, "output") and callable(struct.output):
         return struct.output()
     if isinstance(struct, dict):
-        return {key: getpaths(value) for key, value in struct.items()}
-    if isinstance(struct, (list, tuple)):
-        return type(struct)(getpaths(item) for item in struct) if isinstance(struct, list) else \
-            tuple(getpaths(item) for item in struct)
+        out = copy.copy(struct)
+        for key, value in struct.items():
+            out[key] = getpaths(value)
+        return out
+    if isinstance(struct, list):
+        return [getpaths(item) for item in struct] if type(struct) is list else \
+            type(struct)(getpaths(item) for item in struct)
+    if isinstance(struct, tuple):
+        items = [getpaths(item) for item in struct]
+        if type(struct) is tuple:
+            return tuple(items)
+        return struct._make(items) if hasattr(struct, "_make") else type(struct)(items)
     if _is_iterator(struct):
         return [getpaths(item) for item in struct]
     return struct
+
+
+def flatten_output(step: Any) -> list[Any]:
+    """All output targets of ``step``; a step without outputs (a wrapper) stands for its
+    requirements' outputs, looked up recursively, each step once, breadth first."""
+    seen: dict[Any, None] = {}  # an ordered set of the steps that have outputs
+    queue = deque([step])
+    while queue:
+        current = queue.popleft()
+        if flatten(current.output()):
+            seen.setdefault(current, None)
+        else:
+            queue.extend(flatten(current.requires()))
+    return flatten([found.output() for found in seen])
 
 
 def find_cycle(nodes: Iterable[Hashable], edges: Callable[[Hashable], Iterable[Hashable]]) -> list[Hashable] | None:

@@ -7,27 +7,40 @@ same for any program that writes a path itself (a directory, an external tool).
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import random
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
+
+from trunq.core import format as formats
 
 _TMP_MARK = "-trunq-tmp-"
 _known_dirs: set[str] = set()
 
 
+# Installed by ``trunq.runs`` when it is imported: records what the active Run reads and
+# writes. Core imports nothing of runs; without it, nothing is recorded.
+artifact_listener: Callable[[str, str], None] | None = None
+
+
 def _note_artifact(path: str, direction: str) -> None:
     """Tell an active Run (if any) that this path was read or written."""
-    try:
-        from trunq.runs import note_artifact
-    except ImportError:
-        return
-    note_artifact(path, direction)
+    if artifact_listener is not None:
+        artifact_listener(path, direction)
+
+
+class FileSystemException(Exception):
+    """A file-system operation could not be done."""
+
+
+class FileAlreadyExists(FileSystemException, FileExistsError):
+    """The destination of a move or copy exists (and ``raise_if_exists`` was asked)."""
 
 
 class Target(ABC):
@@ -72,6 +85,9 @@ class FileSystemTarget(Target):
         os.rename(tmp, base)
         _note_artifact(base, "downstream")
 
+    def __str__(self) -> str:  # as luigi: str(target) is its path
+        return self.path
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.path!r})"
 
@@ -83,66 +99,75 @@ class FileSystemTarget(Target):
 
 
 class LocalTarget(FileSystemTarget):
-    """A file on the local file system, written atomically."""
+    """A file on the local file system, written atomically.
+
+    ``format`` (see ``trunq.format``) decides the stream ``open()`` gives: text by default,
+    bytes with ``format=trunq.format.Nop``, compressed with ``Gzip``/``Bzip2``. Without a
+    format, a ``"b"`` in the mode (``"rb"``, ``"wb"``) also gives bytes.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, format: Any = None, is_tmp: bool = False):
-        if path is None:
+        if not path:
             if not is_tmp:
                 raise ValueError("LocalTarget needs a path (or is_tmp=True)")
             path = os.path.join(tempfile.gettempdir(), f"trunq-tmp-{random.randrange(10**9, 10**10)}")
         super().__init__(path)
-        self.format = format
+        self._format_given = format is not None
+        self.format = format if format is not None else formats.get_default_format()
         self.is_tmp = is_tmp
 
     @property
     def fs(self) -> LocalFileSystem:
-        return LocalFileSystem()
+        return _LOCAL_FS
 
     def open(self, mode: str = "r") -> IO[Any]:
-        binary = "b" in mode
-        if "w" in mode:
-            return AtomicLocalFile(self.path, binary=binary)
-        if "r" in mode:
+        rw = mode.replace("b", "").replace("t", "")
+        fmt = self.format if self._format_given or "b" not in mode else formats.Nop
+        if rw == "w":
+            return fmt.pipe_writer(AtomicLocalFile(self.path))
+        if rw == "r":
             _note_artifact(self.path, "upstream")
-            return open(self.path, "rb" if binary else "r", encoding=None if binary else "utf-8")
+            return fmt.pipe_reader(io.BufferedReader(io.FileIO(self.path, "r")))
         raise ValueError(f"unsupported mode {mode!r} (use 'r', 'w', 'rb' or 'wb')")
 
     def makedirs(self) -> None:
-        _make_parent(self.path)
+        """Create the parent directories of the path, if missing."""
+        parent = os.path.dirname(os.path.normpath(self.path))
+        if parent:
+            os.makedirs(parent, exist_ok=True)
 
-    def move(self, new_path: str, raise_if_exists: bool = False) -> None:
-        self.fs.move(self.path, new_path, raise_if_exists=raise_if_exists)
+    def move(self, new_path: str | os.PathLike[str], raise_if_exists: bool = False) -> None:
+        self.fs.move(self.path, os.fspath(new_path), raise_if_exists=raise_if_exists)
 
-    def copy(self, new_path: str) -> None:
-        _make_parent(new_path)
-        shutil.copy2(self.path, new_path)
+    move_dir = move
+
+    def copy(self, new_path: str | os.PathLike[str], raise_if_exists: bool = False) -> None:
+        self.fs.copy(self.path, os.fspath(new_path), raise_if_exists=raise_if_exists)
 
     def __del__(self) -> None:
         if getattr(self, "is_tmp", False) and os.path.exists(self.path):
             _remove_quietly(self.path)
 
 
-class AtomicLocalFile(io.TextIOWrapper):
-    """A file that appears at its path only when closed after a successful write."""
+class AtomicLocalFile(io.BufferedWriter):
+    """Bytes that appear at their path only when closed after a successful write.
 
-    def __init__(self, path: str, binary: bool = False) -> None:
+    The temporary file sits beside the destination (same directory, so same file system)
+    and is renamed into place by ``close()``; ``abort()`` (an exception in the ``with``
+    block, or being dropped unclosed) removes it and leaves the destination untouched.
+    """
+
+    def __init__(self, path: str) -> None:
         _make_parent(path)
         self.path = path
         self.tmp_path = f"{path}{_TMP_MARK}{random.randrange(10**9, 10**10)}"
-        self._binary = binary
         try:
-            raw = open(self.tmp_path, "wb")
+            raw = io.FileIO(self.tmp_path, "w")
         except FileNotFoundError:  # the parent was removed since we last made it
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            raw = open(self.tmp_path, "wb")
-        super().__init__(raw, encoding="utf-8", write_through=binary)
+            raw = io.FileIO(self.tmp_path, "w")
+        super().__init__(raw)
         self._committed = False
-
-    def write(self, data: Any) -> int:  # type: ignore[override]
-        if self._binary:
-            self.flush()
-            return self.buffer.write(data)
-        return super().write(data)
 
     def close(self) -> None:
         if self.closed:
@@ -153,23 +178,25 @@ class AtomicLocalFile(io.TextIOWrapper):
             os.replace(self.tmp_path, self.path)
             _note_artifact(self.path, "downstream")
 
-    def discard(self) -> None:
+    def abort(self) -> None:
         """Throw away what was written; the destination is untouched."""
+        self._committed = True
         if not self.closed:
-            self._committed = True
             super().close()
         _remove_quietly(self.tmp_path)
 
+    discard = abort
+
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
-            self.discard()
+            self.abort()
         else:
             self.close()
 
     def __del__(self) -> None:
         # Garbage-collected without close(): the write did not finish, keep nothing.
         if not getattr(self, "_committed", True):
-            self.discard()
+            self.abort()
 
 
 class LocalFileSystem:
@@ -196,13 +223,46 @@ class LocalFileSystem:
         FileSystemTarget(path).remove()
 
     def move(self, old: str, new: str, raise_if_exists: bool = False) -> None:
+        """Rename ``old`` to ``new``; across file systems, copy beside ``new`` then rename."""
         if raise_if_exists and os.path.exists(new):
-            raise FileExistsError(new)
-        _make_parent(new)
-        os.replace(old, new)
+            raise FileAlreadyExists(f"destination exists: {new}")
+        os.makedirs(os.path.dirname(new) or ".", exist_ok=True)
+        try:
+            os.replace(old, new)
+        except OSError as err:
+            if err.errno != errno.EXDEV:
+                raise
+            _move_across_devices(old, new)
+
+    def copy(self, old: str, new: str, raise_if_exists: bool = False) -> None:
+        """Copy a file (or a directory tree); the copy appears whole at ``new``."""
+        if raise_if_exists and os.path.exists(new):
+            raise FileAlreadyExists(f"destination exists: {new}")
+        os.makedirs(os.path.dirname(new) or ".", exist_ok=True)
+        tmp = f"{new.rstrip('/')}{_TMP_MARK}{random.randrange(10**9, 10**10)}"
+        try:
+            if os.path.isdir(old):
+                shutil.copytree(old, tmp)
+            else:
+                shutil.copy2(old, tmp)
+            if os.path.isdir(tmp) and os.path.isdir(new):
+                shutil.rmtree(new)
+            os.replace(tmp, new)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
 
     def rename_dont_move(self, old: str, new: str) -> None:
         self.move(old, new, raise_if_exists=True)
+
+
+def _move_across_devices(old: str, new: str) -> None:
+    """os.replace cannot cross devices: copy to a temporary beside ``new``, rename, drop ``old``."""
+    _LOCAL_FS.copy(old, new)
+    _remove_quietly(old)
+
+
+_LOCAL_FS = LocalFileSystem()
 
 
 def _make_parent(path: str) -> None:

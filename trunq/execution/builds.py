@@ -146,7 +146,7 @@ class BuildDriver:
             try:
                 if time.monotonic() >= next_renewal:
                     next_renewal = time.monotonic() + renew_every
-                    if not self.builds.renew_driver(self.record.build_id, self.driver_id, self.ttl_ms):
+                    if not self._keep_lease():
                         self.lost = True
                         self.worker.request_stop("another process drives this build now")
                         return
@@ -155,6 +155,14 @@ class BuildDriver:
                 self._publish_counts()
             except Exception as exc:  # the store away for a moment: keep the loop going
                 logger.warning("trunq: build %s: %s", self.record.build_id, exc)
+
+    def _keep_lease(self) -> bool:
+        """Renew; a lease that expired meanwhile (Redis was away longer than it) is taken
+        again unless another driver took it first."""
+        build_id = self.record.build_id
+        if self.builds.renew_driver(build_id, self.driver_id, self.ttl_ms):
+            return True
+        return self.builds.claim_driver(build_id, self.driver_id, self.ttl_ms)
 
     def _publish_counts(self) -> None:
         counts: dict[str, int] = {}

@@ -24,6 +24,8 @@ from trunq.scheduler.resolver import is_complete
 
 DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
 CANCEL_REASON = "cancelled from the web UI"  # a failure that is never retried
+# A DONE whose step was found complete when its execution began: another build made it.
+ALREADY_COMPLETE = "already complete when its turn came"
 
 
 @dataclass

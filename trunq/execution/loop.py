@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from trunq.execution.dispatch import Job, create_executor
-from trunq.execution.execute import CANCEL_REASON, step_session
+from trunq.execution.execute import ALREADY_COMPLETE, CANCEL_REASON, step_session
 from trunq.execution.progress import Progress
 from trunq.scheduler import Scheduler
 from trunq.scheduler.core import BATCH_RUNNING, DONE, FAILED, RUN_BY_OTHER, RUNNING, Node, aggregate_step
@@ -220,6 +220,9 @@ class Worker:
         ok = outcome.status == "DONE"
         self._finish_in_store(job, "DONE" if ok else "FAILED", outcome.expl)
         self.core.finished(job.members, ok, outcome.expl)
+        if ok and outcome.expl == ALREADY_COMPLETE:  # not run by this build: not counted as run
+            for member in job.members:
+                member.ran_here = False
         if ok:
             self.progress.done(len(job.members))
             return

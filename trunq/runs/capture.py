@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
+from trunq.core import target as _core_target
+
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
 
@@ -57,6 +59,10 @@ def note_artifact(path: Any, direction: str) -> None:
     block = _active.get()
     if block is not None:
         block._register_artifact(str(path), direction)
+
+
+# Targets (``trunq.core.target``) report reads and writes through this; core imports no runs.
+_core_target.artifact_listener = note_artifact
 
 
 def current_run() -> Any:

@@ -174,12 +174,18 @@ _LUA = Path(__file__).parent / "lua"
 
 
 class RedisBuildStore:
-    """``BuildStore`` on the Redis client (``decode_responses=True``) of a ``RedisStateStore``."""
+    """``BuildStore`` on the Redis client (``decode_responses=True``) of a ``RedisStateStore``.
 
-    def __init__(self, client: Any, prefix: str, retention_s: float = DEFAULT_RETENTION_S) -> None:
+    ``call(fn)`` runs each round trip; the state store passes its grace policy, so a build's
+    record survives the same short outages as its steps.
+    """
+
+    def __init__(self, client: Any, prefix: str, retention_s: float = DEFAULT_RETENTION_S,
+                 call: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
         self._redis = client
         self._prefix = prefix
         self._retention_s = retention_s
+        self._call = call
         # compare-and-set on the driver key: renew or delete only what we still hold
         self._renew = client.register_script((_LUA / "driver_renew.lua").read_text())
         self._delete = client.register_script((_LUA / "driver_release.lua").read_text())
@@ -189,49 +195,61 @@ class RedisBuildStore:
 
     def save(self, record: BuildRecord) -> None:
         key = self._key("build", record.build_id)
-        pipe = self._redis.pipeline()
-        pipe.set(key, record.to_json())
-        pipe.zadd(self._key("builds"), {record.build_id: int(record.created * 1000)})
-        if record.is_ended:
-            pipe.expire(key, int(self._retention_s))
-            pipe.srem(self._key("builds", "open"), record.build_id)
-            pipe.delete(self._key("build-cancel", record.build_id))
-        else:
-            pipe.sadd(self._key("builds", "open"), record.build_id)
-        pipe.execute()
+
+        def write() -> None:
+            pipe = self._redis.pipeline()
+            pipe.set(key, record.to_json())
+            pipe.zadd(self._key("builds"), {record.build_id: int(record.created * 1000)})
+            if record.is_ended:
+                pipe.expire(key, int(self._retention_s))
+                pipe.srem(self._key("builds", "open"), record.build_id)
+                pipe.delete(self._key("build-cancel", record.build_id))
+            else:
+                pipe.sadd(self._key("builds", "open"), record.build_id)
+            pipe.execute()
+
+        self._call(write)
 
     def get(self, build_id: str) -> BuildRecord | None:
-        text = self._redis.get(self._key("build", build_id))
+        text = self._call(lambda: self._redis.get(self._key("build", build_id)))
         return None if text is None else BuildRecord.from_json(text)
 
     def recent(self, limit: int = 50) -> list[BuildRecord]:
         index = self._key("builds")
-        horizon_ms = int((time.time() - self._retention_s) * 1000)
-        self._redis.zremrangebyscore(index, "-inf", horizon_ms)
-        ids = self._redis.zrevrange(index, 0, limit - 1)
-        texts = self._redis.mget([self._key("build", build_id) for build_id in ids]) if ids else []
-        gone = [build_id for build_id, text in zip(ids, texts) if text is None]
-        if gone:
-            self._redis.zrem(index, *gone)
-        return [BuildRecord.from_json(text) for text in texts if text is not None]
+
+        def read() -> list[str | None]:
+            horizon_ms = int((time.time() - self._retention_s) * 1000)
+            self._redis.zremrangebyscore(index, "-inf", horizon_ms)
+            ids = self._redis.zrevrange(index, 0, limit - 1)
+            texts = self._redis.mget([self._key("build", build_id) for build_id in ids]) if ids else []
+            gone = [build_id for build_id, text in zip(ids, texts) if text is None]
+            if gone:
+                self._redis.zrem(index, *gone)
+            return texts
+
+        return [BuildRecord.from_json(text) for text in self._call(read) if text is not None]
 
     def open_ids(self) -> list[str]:
-        return sorted(self._redis.smembers(self._key("builds", "open")))
+        return sorted(self._call(lambda: self._redis.smembers(self._key("builds", "open"))))
 
     def claim_driver(self, build_id: str, driver: str, ttl_ms: int) -> bool:
-        return bool(self._redis.set(self._key("build-driver", build_id), driver, nx=True, px=int(ttl_ms)))
+        key = self._key("build-driver", build_id)
+        return bool(self._call(lambda: self._redis.set(key, driver, nx=True, px=int(ttl_ms))))
 
     def renew_driver(self, build_id: str, driver: str, ttl_ms: int) -> bool:
-        return bool(self._renew(keys=[self._key("build-driver", build_id)], args=[driver, int(ttl_ms)]))
+        key = self._key("build-driver", build_id)
+        return bool(self._call(lambda: self._renew(keys=[key], args=[driver, int(ttl_ms)])))
 
     def release_driver(self, build_id: str, driver: str) -> None:
-        self._delete(keys=[self._key("build-driver", build_id)], args=[driver])
+        key = self._key("build-driver", build_id)
+        self._call(lambda: self._delete(keys=[key], args=[driver]))
 
     def driver_of(self, build_id: str) -> str | None:
-        return self._redis.get(self._key("build-driver", build_id))
+        return self._call(lambda: self._redis.get(self._key("build-driver", build_id)))
 
     def request_cancel(self, build_id: str) -> None:
-        self._redis.set(self._key("build-cancel", build_id), "1", ex=CANCEL_FLAG_TTL_S)
+        key = self._key("build-cancel", build_id)
+        self._call(lambda: self._redis.set(key, "1", ex=CANCEL_FLAG_TTL_S))
 
     def cancel_requested(self, build_id: str) -> bool:
-        return bool(self._redis.exists(self._key("build-cancel", build_id)))
+        return bool(self._call(lambda: self._redis.exists(self._key("build-cancel", build_id))))

@@ -185,7 +185,7 @@ class MemoryStateStore:
                 record = self._steps.get(step_id)
                 if record is not None:
                     record.status, record.expl, record.finished, record.updated = status, expl, now, now
-                self._append("status", step_id, {"status": status, "expl": expl})
+                self._append("status", step_id, {"status": status, "expl": expl, "token": token})
                 results.append(True)
             if holder is not None:
                 self._release(holder, None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import time
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from trunq.config import get_config, redact_url, resolve_redis_url
 from trunq.core.errors import StoreUnavailable
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
@@ -88,8 +91,6 @@ def _short_reason(exc: Exception) -> str:
 
 def outage(url: str, exc: Exception) -> StoreUnavailable:
     """One line for a failed Redis call; never shows the password of ``url``."""
-    from trunq.config import redact_url
-
     where = redact_url(url)
     if isinstance(exc, redis.AuthenticationError):
         given = urlsplit(url).password is not None
@@ -100,17 +101,21 @@ def outage(url: str, exc: Exception) -> StoreUnavailable:
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+DEFAULT_GRACE_S = 15.0
+logger = logging.getLogger("trunq")
 
 
 def _reports_outage(method: _Method) -> _Method:
-    """Turn a lost connection into ``StoreUnavailable`` (callers need not know redis-py)."""
+    """Ride out a short Redis outage, then turn it into ``StoreUnavailable``.
+
+    A call that loses its connection is tried again, with growing pauses, for the store's
+    ``grace_s`` (``[core] redis_grace_seconds``): a Redis restart or a network blip of a few
+    seconds costs a pause, not the build. A refused password fails at once.
+    """
 
     @functools.wraps(method)
     def wrapper(self: RedisStateStore, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise outage(self.url, exc) from exc
+        return self.with_grace(method, self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -124,8 +129,10 @@ class RedisStateStore:
     expiry always follow Redis's own clock (``SET PX``).
     """
 
-    def __init__(self, url: str, *, namespace: str = "trunq", clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, url: str, *, namespace: str = "trunq", clock: Callable[[], float] | None = None,
+                 grace_s: float = 0.0) -> None:
         self.url = url
+        self.grace_s = grace_s  # how long a call keeps retrying a lost connection
         self._keys = KeySpace(namespace)
         self._builds: Any = None
         self._clock = clock
@@ -133,6 +140,25 @@ class RedisStateStore:
         self._scripts: dict[str, Any] = {}
 
     # ---- plumbing ----------------------------------------------------------------------
+    def with_grace(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)``, retried while Redis is unreachable for up to ``grace_s``."""
+        deadline, pause = None, 0.05
+        while True:
+            try:
+                return call(*args, **kwargs)
+            except redis.AuthenticationError as exc:
+                raise outage(self.url, exc) from exc
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + self.grace_s
+                if now >= deadline:
+                    raise outage(self.url, exc) from exc
+                if pause == 0.05:
+                    logger.warning("trunq: lost Redis at %s (%s); retrying for up to %.0fs",
+                                   redact_url(self.url), _short_reason(exc), self.grace_s)
+                time.sleep(min(pause, deadline - now))
+                pause = min(pause * 2, 1.0)
+
     def _run(self, name: str, *args: Any) -> Any:
         script = self._scripts.get(name)
         if script is None:
@@ -147,7 +173,7 @@ class RedisStateStore:
         from trunq.scheduler.builds import RedisBuildStore
 
         if self._builds is None:
-            self._builds = RedisBuildStore(self._redis, self._keys.prefix)
+            self._builds = RedisBuildStore(self._redis, self._keys.prefix, call=self.with_grace)
         return self._builds
 
     @_reports_outage
@@ -354,26 +380,25 @@ class RedisStateStore:
 
 def connect_store(url: str | None = None, config: Any = None) -> RedisStateStore:
     """The cluster's store (``resolve_redis_url``) once it answered PING, or ``StoreUnavailable``."""
-    from trunq.config import resolve_redis_url
-
     resolved = resolve_redis_url(url, config)
+    grace = (config or get_config()).getfloat("core", "redis_grace_seconds", DEFAULT_GRACE_S)
     try:
-        return connect(resolved)
+        return connect(resolved, grace_s=DEFAULT_GRACE_S if grace is None else grace)
     except StoreUnavailable as exc:
         raise StoreUnavailable(f"{exc}; start Redis (e.g. `trunq server`) or set TRUNQ_REDIS_URL") from None
 
 
-def connect(url: str, *, namespace: str = "trunq") -> RedisStateStore:
-    """A store whose Redis answered PING; else ``StoreUnavailable`` with a one-line reason."""
+def connect(url: str, *, namespace: str = "trunq", grace_s: float = 0.0) -> RedisStateStore:
+    """A store whose Redis answered PING (at once: no grace for a Redis that is not there);
+    else ``StoreUnavailable`` with a one-line reason. Later calls retry for ``grace_s``."""
     try:
         store = RedisStateStore(url, namespace=namespace)
     except ValueError as exc:
-        from trunq.config import redact_url
-
         raise StoreUnavailable(f"invalid Redis URL {redact_url(url)!r} ({exc})") from None
     try:
         store.ping()
     except StoreUnavailable as exc:
         store.close()
         raise StoreUnavailable(str(exc)) from None
+    store.grace_s = grace_s
     return store

@@ -18,7 +18,7 @@ import sys
 import threading
 from typing import Any
 
-from billiard.exceptions import WorkerLostError
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 
 from trunq.tasks import supervisors, worker_side
@@ -139,9 +139,14 @@ def _stop_heartbeat(**_: Any) -> None:
 @signals.task_failure.connect
 def _on_task_failure(sender: Any = None, exception: BaseException | None = None, args: Any = None,
                      **_: Any) -> None:
-    if getattr(sender, "name", None) != TASK_NAME or not isinstance(exception, WorkerLostError) or not args:
+    if getattr(sender, "name", None) != TASK_NAME or not args:
         return
-    reason = death_reason(str(exception))
+    if isinstance(exception, TimeLimitExceeded):  # the hard limit after worker_timeout
+        reason = f"timed out after {exception.args[0] if exception.args else '?'}s and did not stop (worker_timeout)"
+    elif isinstance(exception, WorkerLostError):
+        reason = death_reason(str(exception))
+    else:
+        return
     try:
         worker_side.crash_failure(args[0], f"the worker process running the step died: {reason}")
     except Exception as exc:

@@ -34,6 +34,8 @@ IN_FLIGHT_PER_SLOT = 2
 NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
 FINAL_STATUSES = ("DONE", "FAILED", "PENDING", "DISABLED")
 
+HARD_LIMIT_GRACE_S = 5.0  # after the soft time limit, before the process is killed
+
 
 class CeleryExecutor:
     """Sends jobs to Celery workers and follows their completion in the store."""
@@ -96,10 +98,18 @@ class CeleryExecutor:
                     step_id = job.members[0].step_id
                     self._task.apply_async(args=[make_payload(job, self.lease_ms)], ignore_result=True,
                                            producer=self._producer, argsrepr=step_id, kwargsrepr="",
-                                           shadow=step_id)
+                                           shadow=step_id, **self._time_limits(job))
         except self._broker_errors as exc:
             raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
                                    "written are kept, run the build again to continue") from exc
+
+    def _time_limits(self, job: Any) -> dict[str, float]:
+        """``worker_timeout`` as Celery time limits: the soft one raises in the step (it fails
+        with the reason); the hard one, a little later, ends a step that would not stop."""
+        timeout = getattr(job.step, "worker_timeout", None) or self.worker.default_timeout
+        if not timeout:
+            return {}
+        return {"soft_time_limit": float(timeout), "time_limit": float(timeout) + HARD_LIMIT_GRACE_S}
 
     # ---- completion --------------------------------------------------------------------
     def poll(self, timeout: float | None) -> list[tuple[Any, Outcome]]:
@@ -124,7 +134,9 @@ class CeleryExecutor:
                 job = self._jobs[event.step_id]
                 self.worker.core.decrease_resources(job.members[0], dict(event.data.get("amounts") or {}))
             elif event.kind == "status" and event.data.get("status") in FINAL_STATUSES:
-                self._complete(event.step_id, event.data)
+                token = event.data.get("token")  # another build's execution of the step has its own
+                if token is None or token in self._jobs[event.step_id].tokens:
+                    self._complete(event.step_id, event.data)
 
     def _complete(self, step_id: str, data: dict[str, Any]) -> None:
         job = self._jobs.pop(step_id)

@@ -33,7 +33,7 @@ worker_prefetch_multiplier = 1
 task_reject_on_worker_lost = False  # trunq's retry policy decides, with a cap
 task_acks_on_failure = True
 task_acks_on_timeout = True
-worker_cancel_long_running_tasks_on_connection_loss = True
+worker_cancel_long_running_tasks_on_connection_loss = False  # a broker blip must not stop running steps (start-once-per-token prevents doubles)
 
 task_track_started = False  # trunq records start and finish in its own store
 worker_send_task_events = False  # trunq follows steps in its own store; `celery worker -E` turns them on

@@ -18,7 +18,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from trunq.execution.execute import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
+from trunq.execution.execute import (
+    ALREADY_COMPLETE,
+    DONE,
+    FAILED,
+    PENDING,
+    Outcome,
+    StoreReporter,
+    execute_step,
+)
 from trunq.execution.payload import PayloadError, rebuild_step, step_reference
 from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
@@ -205,7 +213,7 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
         return Outcome(FAILED, str(exc))
     try:
         if step.complete():  # an earlier dispatch (or another client) already made it
-            return Outcome(DONE, None)
+            return Outcome(DONE, ALREADY_COMPLETE)
     except Exception as exc:
         return Outcome(FAILED, f"complete() failed: {type(exc).__name__}: {exc}")
     reporter = StoreReporter(store, first_id, holder or None, on_decrease=_announcer(store, first_id))

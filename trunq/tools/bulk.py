@@ -3,6 +3,8 @@
 A range over three years of a daily step would otherwise call ``exists()`` on a thousand
 paths. Here each candidate's output paths are computed (no I/O), grouped by directory,
 and every directory is listed once; a candidate is complete when all its paths appear.
+Remote targets (``trunq.RemoteTarget``) list their directory themselves (``bulk_lister``):
+one LIST request per directory on S3 instead of one HEAD per date.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def _output_paths(step: Step, list_dir: dict[str, Callable[[str], list[str]]]) -
         if fs is None or not hasattr(fs, "listdir"):
             return None
         path = target.path.rstrip("/") or "/"
-        list_dir.setdefault(os.path.dirname(path), fs.listdir)
+        # A target may list its directory itself (RemoteTarget.bulk_lister: fresh, names only).
+        list_dir.setdefault(os.path.dirname(path), getattr(target, "bulk_lister", None) or fs.listdir)
         paths.append(path)
     return paths
 

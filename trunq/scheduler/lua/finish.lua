@@ -8,7 +8,7 @@ for i, item in ipairs(items) do
   if lease_is(id, token) then
     redis.call("DEL", key("lease", id), key("cancel", id))
     change_step(id, {status = status, expl = (expl ~= "" and expl) or false, finished = NOW_S})
-    emit("status", id, {status = status, expl = (expl ~= "" and expl) or cjson.null})
+    emit("status", id, {status = status, expl = (expl ~= "" and expl) or cjson.null, token = token})
     results[i] = 1
   else
     results[i] = 0
