@@ -170,9 +170,9 @@ def test_unconvertible_kept_importable_and_reported():
     assert "class A(trunq.Step):" in out
     assert 'luigi.notifications.send_error_email("x", "y")' in out
     assert issues == [
-        "m.py:2: luigi.contrib is not part of trunq; port this integration by hand",
-        "m.py:5: luigi.contrib is not part of trunq; port this integration by hand",
-        "m.py:11: luigi.notifications has no trunq equivalent (see trunq.notifications and [email] settings)",
+        "m.py:2: luigi.contrib.postgres.CopyToTable: luigi.contrib is not part of trunq; port this integration by hand",
+        "m.py:5: luigi.contrib.postgres.CopyToTable: luigi.contrib is not part of trunq; port this integration by hand",
+        "m.py:11: luigi.notifications.send_error_email: luigi.notifications has no trunq equivalent (see trunq.notifications and [email] settings)",
         "m.py:12: dynamic getattr on luigi: the name cannot be checked; spell it out",
     ]
 

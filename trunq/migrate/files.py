@@ -47,6 +47,16 @@ def kind(name: str) -> str | None:
     return None
 
 
+def _syntax_issue(rel: str, text: str, exc: Exception) -> Issue:
+    """Python's own words for the error when it has them (clearer than the CST parser's)."""
+    try:
+        compile(text, rel, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return Issue(rel, error.lineno or 1, f"does not parse as Python 3 ({error.msg}), left untouched")
+    line = getattr(exc, "raw_line", 1)
+    return Issue(rel, line, f"cannot be parsed by libcst, left untouched: {getattr(exc, 'message', exc)}")
+
+
 def _rewrite(kind_: str, rel: str, text: str, config_names: dict[str, str]) -> tuple[str, str, list[Issue]]:
     """(target path, new text, issues) for a file of a known kind."""
     from trunq.migrate import text_rewrite
@@ -59,8 +69,7 @@ def _rewrite(kind_: str, rel: str, text: str, config_names: dict[str, str]) -> t
         try:
             new, issues = rewrite_python(text, rel)
         except cst.ParserSyntaxError as exc:
-            return rel, text, [Issue(rel, exc.raw_line, f"does not parse as Python 3, left untouched: "
-                                                        f"{exc.message}")]
+            return rel, text, [_syntax_issue(rel, text, exc)]
         if kind_ == "setup":
             new = text_rewrite.rewrite_quoted_requirements(new)
         return rel, new, issues

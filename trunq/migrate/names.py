@@ -112,6 +112,13 @@ def _top(name: str) -> Mapped | Unsupported:
 
 def resolve(dotted: str) -> Mapped | Unsupported | None:
     """The trunq name for the luigi name ``dotted`` (a module, class or member)."""
+    found = _resolve(dotted)
+    if isinstance(found, Unsupported) and not found.why.startswith(dotted):
+        return Unsupported(f"{dotted}: {found.why}")
+    return found
+
+
+def _resolve(dotted: str) -> Mapped | Unsupported | None:
     parts = dotted.split(".")
     if parts[0] != "luigi":
         return None
