@@ -237,3 +237,21 @@ def test_migrated_module_runs(tmp_path):
 
     assert trunq.build([namespace["B"](x=3)], local_scheduler=True) is True
     assert (tmp_path / "b-3.txt").read_text().startswith("A_3_")
+
+
+def test_members_checked_against_trunq_and_configuration():
+    out, issues = migrate('''\
+        import luigi.configuration
+        from luigi.format import Nop, TextWrapper
+
+        section = luigi.configuration.get_config().get("core", "x")
+        luigi.configuration.LuigiConfigParser.add_config_path("a.cfg")
+        ''')
+    assert out.startswith("import trunq.config\nimport luigi\nfrom trunq.format import Nop\n"
+                          "from luigi.format import TextWrapper\n")
+    assert 'section = trunq.config.get_config().get("core", "x")' in out
+    assert issues == [
+        "m.py:2: luigi.format.TextWrapper: trunq.format has no TextWrapper",
+        "m.py:5: luigi.configuration.LuigiConfigParser.add_config_path: luigi's config parser has no trunq "
+        "equivalent: use trunq.config.get_config() and TRUNQ_CONFIG_PATH",
+    ]

@@ -6,6 +6,7 @@ trunq equivalent gives ``Unsupported(why)``; a name that is not luigi's gives ``
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 # Names directly under ``luigi`` whose trunq name differs.
@@ -25,7 +26,6 @@ MODULES = {
     "luigi.tools.range": "trunq.tools.range",
     "luigi.date_interval": "trunq.date_interval",
     "luigi.parameter": "trunq.parameter",
-    "luigi.configuration": "trunq.config",
 }
 
 # Exact dotted names -> trunq dotted names (checked before the module table).
@@ -53,11 +53,15 @@ EXACT = {
     "luigi.contrib.gcs.GCSTarget": "trunq.RemoteTarget",
     "luigi.contrib.hdfs.HdfsTarget": "trunq.RemoteTarget",
     "luigi.contrib.hdfs.target.HdfsTarget": "trunq.RemoteTarget",
+    "luigi.configuration.get_config": "trunq.config.get_config",
     "luigi.contrib.s3": "trunq",
     "luigi.contrib.gcs": "trunq",
     "luigi.contrib.hdfs": "trunq",
     "luigi.contrib.hdfs.target": "trunq",
 }
+
+# luigi modules that map as a whole module, while only some of their members do.
+MODULE_ONLY = {"luigi.configuration": "trunq.config"}
 
 # The remote targets: luigi class -> URL scheme its path gets.
 REMOTE_TARGETS = {
@@ -84,6 +88,8 @@ _WHY = {
     "luigi.RemoteScheduler": "luigi's RPC scheduler client (RemoteScheduler) has no trunq equivalent; the cluster is Redis",
     "luigi.RPCError": "luigi's RPC scheduler client has no trunq equivalent; the cluster is Redis",
     "luigi.server": "luigid's web server is replaced by `trunq web`",
+    "luigi.configuration": "luigi's config parser has no trunq equivalent: use trunq.config.get_config() "
+                           "and TRUNQ_CONFIG_PATH",
 }
 
 
@@ -119,6 +125,8 @@ def resolve(dotted: str) -> Mapped | Unsupported | None:
 
 
 def _resolve(dotted: str) -> Mapped | Unsupported | None:
+    if dotted in MODULE_ONLY:
+        return Mapped(MODULE_ONLY[dotted])
     parts = dotted.split(".")
     if parts[0] != "luigi":
         return None
@@ -130,7 +138,7 @@ def _resolve(dotted: str) -> Mapped | Unsupported | None:
             return Mapped(".".join([EXACT[prefix], *rest]))
         if prefix in MODULES:
             tail = [TOP_RENAMES.get(rest[0], rest[0]), *rest[1:]] if rest else []
-            return Mapped(".".join([MODULES[prefix], *tail]))
+            return _checked(dotted, Mapped(".".join([MODULES[prefix], *tail])), len(MODULES[prefix]))
         if prefix in _WHY:
             return Unsupported(_WHY[prefix])
     if parts[1] in ("task", "target", "local_target", "event", "execution_summary"):
@@ -145,6 +153,22 @@ def _resolve(dotted: str) -> Mapped | Unsupported | None:
     if isinstance(top, Mapped):
         return Mapped(".".join([top.name, *parts[2:]]))
     return top
+
+
+def _checked(dotted: str, found: Mapped, module_length: int) -> Mapped | Unsupported:
+    """``found`` if the trunq module really has that member (luigi's modules hold more)."""
+    module_name, rest = found.name[:module_length], found.name[module_length + 1:]
+    if not rest:
+        return found
+    try:
+        value: object = importlib.import_module(module_name)
+    except ImportError:  # an optional part not installed here: trust the table
+        return found
+    for part in rest.split("."):
+        if not hasattr(value, part):
+            return Unsupported(f"{dotted}: {module_name} has no {part}")
+        value = getattr(value, part)
+    return found
 
 
 # Attribute and method names of steps renamed in trunq (luigi's spelling still works as an alias

@@ -129,8 +129,8 @@ class LuigiToTrunq(cst.CSTTransformer):
         self._inner.add(id(node.attr))
 
     def _rewrite_use(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
-        if self._in_import or id(original) in self._inner:
-            return updated
+        if self._in_import or id(original) in self._inner or not dotted(original):
+            return updated  # not the whole of a plain a.b.c chain (e.g. the `.get` of `f().get`)
         qualified = self.luigi_name(original)
         if qualified is None:
             return updated
