@@ -178,8 +178,9 @@ def test_unconvertible_kept_importable_and_reported():
 
 
 def test_deep_trunq_module_gets_imported():
-    out, _ = migrate("import luigi\n\nx = luigi.task.flatten([1])\n")
-    assert out == "import trunq\nimport trunq.core.graph\n\nx = trunq.core.graph.flatten([1])\n"
+    out, _ = migrate("import luigi\n\nx = luigi.task.externalize(A)\ny = luigi.task.flatten([1])\n")
+    assert out == ("import trunq\nimport trunq.core.step\n\nx = trunq.core.step.externalize(A)\n"
+                   "y = trunq.flatten([1])\n")
 
 
 def test_strings_untouched_but_config_path_reported():
