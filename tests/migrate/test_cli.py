@@ -96,3 +96,16 @@ def test_single_file_and_missing_path(tmp_path):
 def test_listed_in_help():
     result = subprocess.run(["trunq", "--help"], capture_output=True, text=True, timeout=60)
     assert "migrate" in result.stdout and "Rewrite a luigi project to trunq." in result.stdout
+
+
+def test_setup_py_dependency_and_existing_trunq_toml(tmp_path):
+    (tmp_path / "setup.py").write_text(
+        'from setuptools import setup\n\nsetup(name="p", install_requires=["luigi>=2.8", "requests"])\n')
+    (tmp_path / "luigi.cfg").write_text("[core]\nworkers = 2\n")
+    (tmp_path / "trunq.toml").write_text("[core]\nworkers = 4\n")
+    result = migrate(tmp_path)
+    assert result.returncode == 1
+    assert "luigi.cfg:1: trunq.toml exists already: not converted" in result.stdout
+    assert 'install_requires=["trunq", "requests"]' in (tmp_path / "setup.py").read_text()
+    assert (tmp_path / "luigi.cfg").read_text() == "[core]\nworkers = 2\n"
+    assert (tmp_path / "trunq.toml").read_text() == "[core]\nworkers = 4\n"

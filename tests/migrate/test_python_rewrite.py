@@ -256,3 +256,27 @@ def test_members_checked_against_trunq_and_configuration():
         "m.py:5: luigi.configuration.LuigiConfigParser.add_config_path: luigi's config parser has no trunq "
         "equivalent: use trunq.config.get_config() and TRUNQ_CONFIG_PATH",
     ]
+
+
+def test_custom_target_on_luigi_internals_and_interface_reported():
+    out, issues = migrate('''\
+        import luigi
+        import luigi.interface
+        from luigi.target import FileSystem, FileSystemTarget
+
+
+        class MyFS(FileSystem):
+            pass
+
+
+        class MyTarget(FileSystemTarget):
+            fs = MyFS()
+
+
+        luigi.interface._schedule_and_run([], None)
+        ''')
+    assert "from luigi.target import FileSystem\n" in out
+    assert "from trunq import FileSystemTarget\n" in out
+    assert [i.split(": ", 1)[0] for i in issues] == ["m.py:3", "m.py:6", "m.py:14"]
+    assert issues[0].endswith("luigi.target.FileSystem has no trunq equivalent")
+    assert "luigi.interface._schedule_and_run: luigi.interface internals" in issues[2]
