@@ -109,3 +109,14 @@ def test_setup_py_dependency_and_existing_trunq_toml(tmp_path):
     assert 'install_requires=["trunq", "requests"]' in (tmp_path / "setup.py").read_text()
     assert (tmp_path / "luigi.cfg").read_text() == "[core]\nworkers = 2\n"
     assert (tmp_path / "trunq.toml").read_text() == "[core]\nworkers = 4\n"
+
+
+def test_crlf_kept_and_toml_rename_shown(tmp_path):
+    (tmp_path / "m.py").write_bytes(b"import luigi\r\n\r\nclass A(luigi.Task):\r\n    pass\r\n")
+    (tmp_path / "luigi.toml").write_text("[core]\nworkers = 2\n")
+    dry = migrate(tmp_path, "--dry-run")
+    assert "rename a/luigi.toml -> b/trunq.toml" in dry.stdout
+    assert migrate(tmp_path).returncode == 0
+    assert (tmp_path / "m.py").read_bytes() == b"import trunq\r\n\r\nclass A(trunq.Step):\r\n    pass\r\n"
+    assert (tmp_path / "trunq.toml").read_text() == "[core]\nworkers = 2\n"
+    assert not (tmp_path / "luigi.toml").exists()

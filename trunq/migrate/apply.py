@@ -37,7 +37,10 @@ def diff(change: FileChange) -> str:
     lines = difflib.unified_diff((change.old or "").splitlines(keepends=True),
                                  (change.new or "").splitlines(keepends=True),
                                  fromfile=f"a/{change.source}", tofile=f"b/{change.target}")
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    if not text and change.target != change.source:
+        text = f"rename a/{change.source} -> b/{change.target}\n"
+    return text
 
 
 def apply_in_place(base: Path, changes: list[FileChange]) -> None:

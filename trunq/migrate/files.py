@@ -96,7 +96,8 @@ def migrate_file(base: Path, rel: str, config_names: dict[str, str]) -> FileChan
     if kind_ is None:
         return FileChange(rel, rel, None, None)
     try:
-        text = (base / rel).read_text(encoding="utf-8")
+        with open(base / rel, encoding="utf-8", newline="") as handle:  # keep \r\n line endings
+            text = handle.read()
     except UnicodeDecodeError:
         return FileChange(rel, rel, None, None, [Issue(rel, 1, "not UTF-8 text, left untouched")])
     if kind_ in ("python", "setup") and "luigi" not in text:
