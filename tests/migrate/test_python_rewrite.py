@@ -280,3 +280,32 @@ def test_custom_target_on_luigi_internals_and_interface_reported():
     assert [i.split(": ", 1)[0] for i in issues] == ["m.py:3", "m.py:6", "m.py:14"]
     assert issues[0].endswith("luigi.target.FileSystem has no trunq equivalent")
     assert "luigi.interface._schedule_and_run: luigi.interface internals" in issues[2]
+
+
+@pytest.mark.parametrize(("luigi_name", "trunq_name"), [
+    ("luigi", "trunq"),
+    ("luigi.Task", "trunq.Step"),
+    ("luigi.Task.event_handler", "trunq.Step.event_handler"),
+    ("luigi.task.Parameter", "trunq.Parameter"),
+    ("luigi.util", "trunq.util"),
+    ("luigi.format.Gzip", "trunq.format.Gzip"),
+    ("luigi.parameter.TaskParameter", "trunq.parameter.StepParameter"),
+    ("luigi.LuigiStatusCode.SUCCESS", "trunq.TrunqStatusCode.SUCCESS"),
+    ("luigi.contrib.hdfs.target.HdfsTarget", "trunq.RemoteTarget"),
+    ("luigi.tools.range.RangeDaily", "trunq.tools.range.RangeDaily"),
+])
+def test_name_table(luigi_name, trunq_name):
+    from trunq.migrate.names import Mapped, resolve
+
+    assert resolve(luigi_name) == Mapped(trunq_name)
+
+
+@pytest.mark.parametrize("luigi_name", [
+    "luigi.contrib.spark.SparkSubmitTask", "luigi.tools.deps.find_deps", "luigi.RemoteScheduler",
+    "luigi.worker.Worker", "luigi.format.TextWrapper", "luigi.notifications.send_email",
+])
+def test_name_table_unsupported(luigi_name):
+    from trunq.migrate.names import Unsupported, resolve
+
+    found = resolve(luigi_name)
+    assert isinstance(found, Unsupported) and found.why.startswith(f"{luigi_name}: ")

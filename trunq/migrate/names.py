@@ -77,7 +77,6 @@ REMOTE_TARGETS = {
 _SAME = {
     "Config", "namespace", "auto_namespace", "DynamicRequirements", "Target", "LocalTarget",
     "FileSystemTarget", "Event", "build", "run", "ParameterVisibility",
-    "util", "format", "mock", "tools", "date_interval", "parameter",
 }
 
 _WHY = {
