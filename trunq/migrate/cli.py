@@ -22,7 +22,7 @@ def _check_out(root: Path, out: Path) -> None:
 
 @click.command("migrate")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="Write a migrated copy of the tree to DIR; PATH is left untouched.")
 @click.option("--dry-run", is_flag=True, help="Print a unified diff; change nothing.")
 def migrate_command(path: Path, out: Path | None, dry_run: bool) -> None:
