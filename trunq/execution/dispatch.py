@@ -12,6 +12,7 @@ from typing import Any
 
 from trunq.core import registry
 from trunq.core.events import Event
+from trunq.core.status import Status
 from trunq.execution.execute import Outcome, StoreReporter, execute_step
 from trunq.execution.pool import ProcessPool
 from trunq.scheduler.core import Node
@@ -97,7 +98,7 @@ class PoolExecutor:
         results = []
         for job_id, outcome, new_deps in self.pool.poll(timeout):
             job = self.jobs.pop(job_id)
-            if outcome.status == "FAILED" and outcome.expl and outcome.expl.startswith("worker process died"):
+            if outcome.status == Status.FAILED and outcome.expl and outcome.expl.startswith("worker process died"):
                 job.step.trigger_event(Event.PROCESS_FAILURE, job.step, outcome.expl)
             outcome.new_deps = [registry.class_from_key(key).from_str_params(params) for key, params in new_deps]
             results.append((job, outcome))

@@ -19,10 +19,11 @@ from typing import Any
 from trunq.config import recording_enabled
 from trunq.core.events import Event
 from trunq.core.graph import flatten
+from trunq.core.status import Status
 from trunq.core.step import DynamicRequirements, Step
 from trunq.scheduler.resolver import is_complete
 
-DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
+DONE, FAILED, PENDING = Status.DONE, Status.FAILED, Status.PENDING
 CANCEL_REASON = "cancelled from the web UI"  # a failure that is never retried
 
 

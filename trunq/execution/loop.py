@@ -16,18 +16,31 @@ import time
 import uuid
 from typing import Any
 
+from trunq.core.status import TERMINAL, Status
 from trunq.execution.dispatch import Job, create_executor
 from trunq.execution.execute import CANCEL_REASON, step_session
 from trunq.execution.progress import Progress
 from trunq.scheduler import Scheduler
-from trunq.scheduler.core import BATCH_RUNNING, DONE, FAILED, RUN_BY_OTHER, RUNNING, Node, aggregate_step
+from trunq.scheduler.core import (
+    BATCH_RUNNING,
+    DISABLED,
+    DONE,
+    FAILED,
+    MISSING_EXT,
+    PENDING,
+    RUN_BY_OTHER,
+    RUNNING,
+    SCHEDULING_ERROR,
+    Node,
+    aggregate_step,
+)
 from trunq.scheduler.resolver import Resolver, clear_completion_cache
 from trunq.scheduler.state import StepRecord
 
 logger = logging.getLogger("trunq")
 
 _LEASE_CHECK_SECONDS = 1.0
-_SETTLED = (DONE, FAILED, "MISSING_EXT", "SCHEDULING_ERROR")  # known at expansion time
+_SETTLED = (DONE, FAILED, MISSING_EXT, SCHEDULING_ERROR)  # known at expansion time
 _MAX_LOST = 3  # a step whose executor vanished this many times is failed
 
 
@@ -111,7 +124,7 @@ class Worker:
         disabled = self.store.disabled([node.step_id for node in nodes])
         for node, is_disabled in zip(nodes, disabled):
             if is_disabled and node.status != DONE:
-                node.status = "DISABLED"
+                node.status = DISABLED
 
     # ---- running -----------------------------------------------------------------------
     def run(self) -> bool:
@@ -191,20 +204,20 @@ class Worker:
 
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
-        if self.history is not None and outcome.status != "PENDING":
+        if self.history is not None and outcome.status != PENDING:
             duration = time.monotonic() - job.data.get("started", time.monotonic())
             for member in job.members:
                 self.history.record(member.step, outcome.status, worker=self.worker_id, duration=duration,
-                                    error=outcome.expl if outcome.status == "FAILED" else None)
-        if outcome.status == "PENDING":
+                                    error=outcome.expl if outcome.status == FAILED else None)
+        if outcome.status == PENDING:
             new = self.resolver.expand(outcome.new_deps)
             self._publish(new)
             self.progress.total = len(self.core.nodes)
-            self._finish_in_store(job, "PENDING", None)
+            self._finish_in_store(job, PENDING, None)
             self.core.set_new_deps(job.members, [dep.step_id for dep in outcome.new_deps])
             return
-        ok = outcome.status == "DONE"
-        self._finish_in_store(job, "DONE" if ok else "FAILED", outcome.expl)
+        ok = outcome.status == DONE
+        self._finish_in_store(job, DONE if ok else FAILED, outcome.expl)
         self.core.finished(job.members, ok, outcome.expl)
         if ok:
             self.progress.done(len(job.members))
@@ -225,7 +238,7 @@ class Worker:
             failures = self.store.record_failure(node.step_id, policy.disable_window)
             if failures >= threshold and self.scheduler.shared:
                 self.store.disable(node.step_id, policy.disable_persist)
-                node.status = "DISABLED"
+                node.status = DISABLED
                 return
         if node.retries_left > 0 and expl != CANCEL_REASON:
             node.retries_left -= 1
@@ -250,15 +263,15 @@ class Worker:
             self._check_leases()
 
     def _other_finished(self, node: Node, status: str | None, expl: str | None) -> None:
-        if status in ("PENDING", None) or status == "RUNNING":
+        if status in (PENDING, None) or status == RUNNING:
             return
         del self._others[node.step_id]
-        if status == "DONE":
+        if status == DONE:
             node.initially_done = True
             self.core.mark_done(node)
             self.progress.done(1)
         else:
-            node.status = FAILED if status == "FAILED" else "DISABLED"
+            node.status = FAILED if status == FAILED else DISABLED
             node.expl = expl or f"{status} in another build"
 
     def _check_leases(self) -> None:
@@ -269,7 +282,7 @@ class Worker:
                 if holder is None:
                     record = self.store.get(step_id)
                     node = self._others[step_id]
-                    if record is not None and record.status in ("DONE", "FAILED", "DISABLED"):
+                    if record is not None and record.status in TERMINAL:
                         self._other_finished(node, record.status, record.expl)
                     else:
                         del self._others[step_id]
@@ -297,4 +310,4 @@ def _log_failure(step: Any, expl: str | None) -> None:
 
 
 def _store_status(status: str) -> str:
-    return {"MISSING_EXT": "PENDING", "SCHEDULING_ERROR": "FAILED"}.get(status, status)
+    return {MISSING_EXT: Status.PENDING, SCHEDULING_ERROR: Status.FAILED}.get(status, status)

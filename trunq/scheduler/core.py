@@ -15,14 +15,18 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from trunq.core.status import Status
+
 # Node states (finer than trunq.core.status.Status: the summary needs the reasons).
-PENDING = "PENDING"  # waiting for dependencies
+PENDING = Status.PENDING  # waiting for dependencies
 READY = "READY"
-RUNNING = "RUNNING"
-BATCH_RUNNING = "BATCH_RUNNING"
-DONE = "DONE"
-FAILED = "FAILED"
-DISABLED = "DISABLED"
+RUNNING = Status.RUNNING
+BATCH_RUNNING = Status.BATCH_RUNNING
+DONE = Status.DONE
+FAILED = Status.FAILED
+DISABLED = Status.DISABLED
+UPSTREAM_FAILED = Status.UPSTREAM_FAILED
+UPSTREAM_DISABLED = Status.UPSTREAM_DISABLED
 MISSING_EXT = "MISSING_EXT"  # an incomplete ExternalStep
 SCHEDULING_ERROR = "SCHEDULING_ERROR"  # complete() or requires() raised
 RUN_BY_OTHER = "RUN_BY_OTHER"  # another client or worker holds its lease

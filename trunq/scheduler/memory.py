@@ -9,9 +9,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from trunq.core.status import Status
 from trunq.scheduler.state import Event, StepRecord
-
-_TERMINAL = ("DONE", "FAILED", "DISABLED")
 
 
 class MemoryStateStore:
@@ -48,9 +47,9 @@ class MemoryStateStore:
                 if self._lease_token(record.step_id, now) is not None and old is not None:
                     record.status = old.status
                 elif self._is_disabled(record.step_id, now):
-                    record.status = "DISABLED"
+                    record.status = Status.DISABLED
                 else:
-                    record.status = "PENDING"
+                    record.status = Status.PENDING
                 if old is not None:
                     record.retries = old.retries
                 self._index_dependents(record, old)
@@ -122,7 +121,7 @@ class MemoryStateStore:
             return None
         return lease[0]
 
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         with self._lock:
             now = self._clock()
             if self._lease_token(step_id, now) is not None:
@@ -313,8 +312,8 @@ class MemoryStateStore:
             self._disabled_until[step_id] = now + seconds
             record = self._steps.get(step_id)
             if record is not None:
-                record.status, record.updated = "DISABLED", now
-            self._append("status", step_id, {"status": "DISABLED"})
+                record.status, record.updated = Status.DISABLED, now
+            self._append("status", step_id, {"status": Status.DISABLED.value})
 
     def disabled(self, step_ids: Sequence[str]) -> list[bool]:
         with self._lock:
@@ -326,8 +325,8 @@ class MemoryStateStore:
             self._disabled_until.pop(step_id, None)
             self._failures.pop(step_id, None)
             record = self._steps.get(step_id)
-            if record is not None and record.status == "DISABLED":
-                record.status, record.retries, record.updated = "FAILED", 0, self._clock()
+            if record is not None and record.status == Status.DISABLED:
+                record.status, record.retries, record.updated = Status.FAILED, 0, self._clock()
 
     # ---- workers -----------------------------------------------------------------------
     def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:

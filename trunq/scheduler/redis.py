@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import redis
 
 from trunq.core.errors import StoreUnavailable
+from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
 
@@ -76,7 +77,7 @@ def decode_record(fields: dict[str, str]) -> StepRecord:
 
 @cache
 def _script_source(name: str) -> str:
-    prelude = (_LUA_DIR / "_common.lua").read_text()
+    prelude = lua_constants() + (_LUA_DIR / "_common.lua").read_text()
     return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
 
 
@@ -197,7 +198,7 @@ class RedisStateStore:
 
     # ---- leases ------------------------------------------------------------------------
     @_reports_outage
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         token = self._run("acquire", step_id, owner, int(ttl_ms), status)
         return token or None
 

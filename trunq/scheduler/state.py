@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
+from trunq.core.status import Status
+
 SCHEMA_VERSION = 1
 
 
@@ -33,7 +35,7 @@ class StepRecord:
     module: str = ""
     params: dict[str, str] = field(default_factory=dict)
     deps: list[str] = field(default_factory=list)
-    status: str = "PENDING"
+    status: str = Status.PENDING
     priority: int = 0
     resources: dict[str, int] = field(default_factory=dict)
     accepts_messages: bool = False
@@ -101,7 +103,7 @@ class StateStore(Protocol):
         moves it from its old dependencies to the new ones."""
 
     # ---- leases --------------------------------------------------------------------
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         """Take the step's lease if free: returns a fencing token, else None."""
 
     def start(self, step_id: str, token: str, worker: str) -> bool:

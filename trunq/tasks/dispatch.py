@@ -19,6 +19,7 @@ from typing import Any
 from kombu.exceptions import OperationalError
 
 from trunq.core.errors import NoWorkerAlive
+from trunq.core.status import Status
 from trunq.execution.execute import Outcome
 from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
@@ -32,7 +33,7 @@ WORKER_REFRESH_S = 1.0
 # queued when it finishes one, few enough that priorities and other clients still count.
 IN_FLIGHT_PER_SLOT = 2
 NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
-FINAL_STATUSES = ("DONE", "FAILED", "PENDING", "DISABLED")
+FINAL_STATUSES = (Status.DONE, Status.FAILED, Status.PENDING, Status.DISABLED)
 
 
 class CeleryExecutor:
@@ -128,14 +129,14 @@ class CeleryExecutor:
         job = self._jobs.pop(step_id)
         status = str(data["status"])
         expl = data.get("expl")
-        if status == "DISABLED":
-            status = "FAILED"
+        if status == Status.DISABLED:
+            status = Status.FAILED
         outcome = Outcome(status, expl)
-        if status == "PENDING":
+        if status == Status.PENDING:
             try:
                 outcome.new_deps = [rebuild_step(ref) for ref in self._new_deps.pop(step_id, [])]
             except PayloadError as exc:
-                outcome = Outcome("FAILED", f"cannot load a dynamic dependency: {exc}")
+                outcome = Outcome(Status.FAILED, f"cannot load a dynamic dependency: {exc}")
         self._ready.append((job, outcome))
 
     # ---- liveness ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from trunq.core.errors import TrunqError
 from trunq.web.context import web_context
 
 blueprint = Blueprint("metrics", __name__)
@@ -50,6 +51,6 @@ def metrics() -> Any:
 def healthcheck() -> Any:
     try:
         web_context().store.status_counts()
-    except RuntimeError as exc:
+    except (RuntimeError, TrunqError) as exc:
         return jsonify(ok=False, error=str(exc)), 503
     return jsonify(ok=True)

@@ -2,7 +2,7 @@
 local id = arg(1)
 redis.call("ZREM", key("disabled"), id)
 redis.call("DEL", key("failures", id))
-if redis.call("HGET", key("step", id), "status") == "DISABLED" then
-  change_step(id, {status = "FAILED", retries = "0"})
+if redis.call("HGET", key("step", id), "status") == S_DISABLED then
+  change_step(id, {status = S_FAILED, retries = "0"})
 end
 return 1

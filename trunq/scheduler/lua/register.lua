@@ -20,9 +20,9 @@ for _, record in ipairs(records) do
   local id = record.step_id
   local step = key("step", id)
   local old = redis.call("HMGET", step, "status", "family", "retries", "deps")
-  local status = "PENDING"
+  local status = S_PENDING
   if old[1] and redis.call("EXISTS", key("lease", id)) == 1 then status = old[1]
-  elseif is_disabled(id) then status = "DISABLED" end
+  elseif is_disabled(id) then status = S_DISABLED end
   local fields = {"status", status, "retries", old[3] or record.fields.retries or "0", "updated", NOW_S}
   for name, value in pairs(record.fields) do
     if name ~= "status" and name ~= "retries" and name ~= "updated" then
