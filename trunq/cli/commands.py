@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": ("trunq.runs.cli", "cancel_command", "Cancel a running run."),
     "tasklist": ("trunq.tasklist.cli", "tasklist_group", "Inspect and run a TaskList directory."),
     "schedule": ("trunq.cron", "schedule_group", "Run configured builds on cron expressions."),
+    "reenable": ("trunq.cli.reenable", "reenable_command", "Re-enable steps disabled after too many failures."),
 }
 
 

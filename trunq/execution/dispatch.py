@@ -7,6 +7,7 @@ The Celery executor (``trunq.tasks.dispatch``) implements the same three methods
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,10 @@ class Job:
     tokens: list[str]
     holder: str
     data: dict[str, Any] = field(default_factory=dict)
+    # Wall-clock time the job was handed to a dispatcher (history durations) and whether a
+    # worker has started it (then that worker, not the client, renews its leases).
+    started_at: float = field(default_factory=time.time)
+    worker_started: bool = False
 
     @property
     def lease_items(self) -> list[tuple[str, str]]:

@@ -63,7 +63,7 @@ class Worker:
         self.core = SchedulerCore(self.scheduler.resource_limits)
         threads = 8 if (parallel_scheduling or (parallel_scheduling is None and self.scheduler.shared)) else 0
         policy = self.scheduler.retry_policy
-        self.resolver = Resolver(self.core, threads=threads, default_retries=policy.retry_count)
+        self.resolver = Resolver(self.core, threads=threads, attempts=policy.attempts)
         self.executor: Any = None
         self.notifier = notifier
         self.history: Any = None  # a HistoryLog, set by the runner from config
@@ -102,7 +102,7 @@ class Worker:
         added = self.resolver.expand([step])
         self._publish(added)
         self.progress.total = len(self.core.nodes)
-        return all(node.status != "SCHEDULING_ERROR" for node in added)
+        return all(node.status != SCHEDULING_ERROR for node in added)
 
     def _publish(self, nodes: list[Node]) -> None:
         """Make the steps visible to the UI and other clients (shared stores only)."""
@@ -125,6 +125,7 @@ class Worker:
         for node, is_disabled in zip(nodes, disabled):
             if is_disabled and node.status != DONE:
                 node.status = DISABLED
+                node.expl = f"disabled in the scheduler; re-enable with: trunq reenable {node.step_id}"
 
     # ---- running -----------------------------------------------------------------------
     def run(self) -> bool:
@@ -137,17 +138,38 @@ class Worker:
                 self._dispatch()
                 if not self._work_left():
                     break
-                for job, outcome in self.executor.poll(self._poll_timeout()):
-                    self._handle(job, outcome)
+                self._wait_and_handle(self._poll_timeout())
                 self.core.release_due(time.monotonic())
                 if self.scheduler.shared:
                     self._follow_others()
-        return not any(node.status == FAILED for node in self.core.nodes.values())
+        self._settle_upstream()
+        return not any(node.status in (FAILED, DISABLED) for node in self.core.nodes.values())
+
+    def _wait_and_handle(self, timeout: float | None) -> None:
+        """Poll the dispatcher; with nothing running, sleep out the wait (a retry that is
+        not due yet) instead of spinning: a local dispatcher's poll returns at once."""
+        began = time.monotonic()
+        outcomes = self.executor.poll(timeout)
+        for job, outcome in outcomes:
+            self._handle(job, outcome)
+        if not outcomes and self.core.running == 0 and timeout:
+            left = timeout - (time.monotonic() - began)
+            if left > 0:
+                time.sleep(left)
+
+    def _settle_upstream(self) -> None:
+        """Steps left waiting on a failed or disabled dependency say so in the store."""
+        if not self.scheduler.shared:
+            return  # a local store holds no step records
+        marks = self.core.upstream_statuses()
+        for step_id, status in marks.items():
+            self.store.update(step_id, status=status)
 
     def _work_left(self) -> bool:
         return bool(self.core.running or self._others or self.core.waiting_for_retry() or self.core.has_ready())
 
     def _poll_timeout(self) -> float | None:
+        """How long the dispatcher may block: until the next due retry or lease check."""
         waits = []
         retry_at = self.core.next_retry_time()
         if retry_at is not None:
@@ -197,7 +219,6 @@ class Worker:
                 self.store.release_resources(holder)
             return True
         job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder)
-        job.data["started"] = time.monotonic()
         self._in_flight[job_id] = job
         self.executor.submit(job)
         return True
@@ -205,7 +226,7 @@ class Worker:
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
         if self.history is not None and outcome.status != PENDING:
-            duration = time.monotonic() - job.data.get("started", time.monotonic())
+            duration = time.time() - job.started_at
             for member in job.members:
                 self.history.record(member.step, outcome.status, worker=self.worker_id, duration=duration,
                                     error=outcome.expl if outcome.status == FAILED else None)
@@ -239,6 +260,10 @@ class Worker:
             if failures >= threshold and self.scheduler.shared:
                 self.store.disable(node.step_id, policy.disable_persist)
                 node.status = DISABLED
+                node.expl = (f"disabled after {failures} failures within {policy.disable_window:g}s; "
+                             f"re-enable with: trunq reenable {node.step_id}\n{expl or ''}")
+                if self.notifier is not None:
+                    self.notifier.step_failed(node.step, expl)
                 return
         if node.retries_left > 0 and expl != CANCEL_REASON:
             node.retries_left -= 1

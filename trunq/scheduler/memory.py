@@ -160,6 +160,10 @@ class MemoryStateStore:
             now = self._clock()
             return [self._lease_token(step_id, now) for step_id in step_ids]
 
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        with self._lock:
+            return [self._started.get(step_id) for step_id in step_ids]
+
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
         with self._lock:

@@ -217,6 +217,12 @@ class RedisStateStore:
         return list(self._redis.mget([self._keys.lease(step_id) for step_id in step_ids]))
 
     @_reports_outage
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        if not step_ids:
+            return []
+        return list(self._redis.mget([self._keys.started(step_id) for step_id in step_ids]))
+
+    @_reports_outage
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
         pairs = [[step_id, token] for step_id, token in items]

@@ -114,6 +114,9 @@ class StateStore(Protocol):
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
         """The token holding each step's lease (None when free)."""
 
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        """The lease token that started each step (None when none did): who runs it now."""
+
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
         """Fenced end of an execution of ``(step_id, token)`` pairs (one, or a batch):

@@ -51,7 +51,6 @@ class CeleryExecutor:
         self._slots_checked = time.monotonic()
         self._last_worker_seen = time.monotonic()
         self._cursor = self.store.last_event_id()
-        self._clock_offset = self.store.now() - time.time()
         self._jobs: dict[str, Any] = {}  # first member's step id -> job in flight
         self._new_deps: dict[str, list[dict[str, Any]]] = {}
         self._ready: list[tuple[Any, Outcome]] = []
@@ -79,8 +78,6 @@ class CeleryExecutor:
 
     # ---- dispatch ----------------------------------------------------------------------
     def submit(self, job: Any) -> None:
-        job.data["dispatched_at"] = time.time() + self._clock_offset
-        job.data["started"] = False
         self._jobs[job.members[0].step_id] = job
         self._outbox.append(job)
 
@@ -151,14 +148,13 @@ class CeleryExecutor:
 
     def _renew_waiting(self) -> None:
         """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
-        waiting = [job for job in self._jobs.values() if not job.data.get("started")]
+        waiting = [job for job in self._jobs.values() if not job.worker_started]
         if not waiting:
             return
-        records = self.store.get_many([job.members[0].step_id for job in waiting])
-        for job, record in zip(waiting, records):
-            started = record is not None and record.started is not None
-            if started and record.started >= job.data["dispatched_at"] - 0.05:
-                job.data["started"] = True
+        started_by = self.store.started_by([job.members[0].step_id for job in waiting])
+        for job, token in zip(waiting, started_by):
+            if token == job.tokens[0]:  # the store says this lease's worker started it
+                job.worker_started = True
                 continue
             for step_id, token in job.lease_items:
                 self.store.renew(step_id, token, self.lease_ms)
