@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from trunq.config import recording_enabled
 from trunq.core.events import Event
@@ -47,6 +47,20 @@ class SchedulerMessage:
 
     def __repr__(self) -> str:
         return f"SchedulerMessage({self.content!r})"
+
+
+class Reporter(Protocol):
+    """Where a running step's reports go (``Step.set_status_message`` and friends)."""
+
+    def status_message(self, step: Step, message: str) -> None: ...
+
+    def progress(self, step: Step, percentage: float) -> None: ...
+
+    def tracking_url(self, step: Step, url: str) -> None: ...
+
+    def decrease_resources(self, step: Step, amounts: dict[str, int]) -> None: ...
+
+    def messages(self, step: Step) -> queue.Queue[Any]: ...
 
 
 class StoreReporter:
@@ -115,7 +129,7 @@ def step_session() -> AbstractContextManager[Any]:
     return recording_session()
 
 
-def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -> Outcome:
+def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bool = True) -> Outcome:
     """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
     step._reporter = reporter
     try:

@@ -17,10 +17,10 @@ import uuid
 from typing import Any
 
 from trunq.core.status import TERMINAL, Status
-from trunq.execution.dispatch import Job, create_executor
+from trunq.execution.dispatch import Dispatcher, Job, create_executor
 from trunq.execution.execute import CANCEL_REASON, step_session
 from trunq.execution.progress import Progress
-from trunq.scheduler import Scheduler
+from trunq.scheduler import Scheduler, leases
 from trunq.scheduler.core import (
     BATCH_RUNNING,
     DISABLED,
@@ -50,7 +50,7 @@ class Worker:
     def __init__(self, scheduler: Any = None, worker_processes: int = 1, assistant: bool = False, *,
                  force_multiprocessing: bool = False, parallel_scheduling: bool | None = None,
                  worker_timeout: float | None = None, progress: bool | None = None,
-                 notifier: Any = None) -> None:
+                 notifier: Any = None, history: Any = None) -> None:
         self.scheduler = scheduler if scheduler is not None else Scheduler()
         self.store = self.scheduler.store
         self.worker_processes = max(1, int(worker_processes))
@@ -64,9 +64,9 @@ class Worker:
         threads = 8 if (parallel_scheduling or (parallel_scheduling is None and self.scheduler.shared)) else 0
         policy = self.scheduler.retry_policy
         self.resolver = Resolver(self.core, threads=threads, attempts=policy.attempts)
-        self.executor: Any = None
+        self.executor: Dispatcher | None = None
         self.notifier = notifier
-        self.history: Any = None  # a HistoryLog, set by the runner from config
+        self.history = history  # a HistoryLog (the runner makes it from config), or None
         self.progress = Progress(enabled=progress)
         self.roots: list[Any] = []
         self._jobs = itertools.count(1)
@@ -198,15 +198,16 @@ class Worker:
         job_id = next(self._jobs)
         holder = f"{self.worker_id}:{job_id}"
         first = members[0]
+        lease_ms = self.scheduler.lease_ms
         if self.scheduler.shared and first.resources:
-            if not self.store.acquire_resources(holder, first.resources, self.core.limits, self.scheduler.lease_ms):
+            if not leases.acquire_resources(self.store, holder, first.resources, self.core.limits, lease_ms):
                 self.core.give_back(members)
                 self._resource_wait_until = time.monotonic() + 0.2
                 return False
         status = RUNNING if len(members) == 1 else BATCH_RUNNING
         leased, tokens = [], []
-        for member in members:
-            token = self.store.acquire(member.step_id, self.worker_id, self.scheduler.lease_ms, status)
+        acquired = leases.acquire(self.store, [member.step_id for member in members], self.worker_id, lease_ms, status)
+        for member, token in zip(members, acquired):
             if token is None:
                 member.status = RUN_BY_OTHER
                 self._others[member.step_id] = member
@@ -216,9 +217,9 @@ class Worker:
         if not leased:
             self.core.abandon(first)
             if first.resources:
-                self.store.release_resources(holder)
+                leases.give_back_resources(self.store, holder)
             return True
-        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder)
+        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder, lease_ms=lease_ms)
         self._in_flight[job_id] = job
         self.executor.submit(job)
         return True
@@ -250,7 +251,7 @@ class Worker:
 
     def _finish_in_store(self, job: Job, status: str, expl: str | None) -> None:
         if not self.executor.finishes_in_store:
-            self.store.finish(job.lease_items, status, expl=expl, holder=job.holder)
+            leases.finish(self.store, job.lease, status, expl)
 
     def _after_failure(self, node: Node, expl: str | None) -> None:
         policy = self.scheduler.retry_policy
@@ -303,8 +304,8 @@ class Worker:
         """Steps whose lease vanished without a finish event run again (here)."""
         if self._others:
             ids = list(self._others)
-            for step_id, holder in zip(ids, self.store.holders(ids)):
-                if holder is None:
+            for step_id, free in zip(ids, leases.free(self.store, ids)):
+                if free:
                     record = self.store.get(step_id)
                     node = self._others[step_id]
                     if record is not None and record.status in TERMINAL:
@@ -312,7 +313,7 @@ class Worker:
                     else:
                         del self._others[step_id]
                         self.core.requeue(node)
-        if self._in_flight and hasattr(self.executor, "lost_jobs"):
+        if self._in_flight:
             for job in self.executor.lost_jobs(list(self._in_flight.values())):
                 self._in_flight.pop(job.job_id, None)
                 for member in job.members:

@@ -21,6 +21,7 @@ from kombu.exceptions import OperationalError
 from trunq.core.errors import NoWorkerAlive
 from trunq.core.status import Status
 from trunq.execution.execute import Outcome
+from trunq.scheduler import leases
 from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
@@ -151,14 +152,10 @@ class CeleryExecutor:
         waiting = [job for job in self._jobs.values() if not job.worker_started]
         if not waiting:
             return
-        started_by = self.store.started_by([job.members[0].step_id for job in waiting])
-        for job, token in zip(waiting, started_by):
-            if token == job.tokens[0]:  # the store says this lease's worker started it
-                job.worker_started = True
-                continue
-            for step_id, token in job.lease_items:
-                self.store.renew(step_id, token, self.lease_ms)
-            self.store.renew_resources(job.holder, self.lease_ms)
+        queued = [job.lease for job in waiting]
+        by_lease = dict(zip(map(id, queued), waiting))
+        for lease in leases.renew_queued(self.store, queued):
+            by_lease[id(lease)].worker_started = True  # its worker renews it from now on
 
     def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
         """Jobs whose lease is gone although no finish event came: their worker died."""
@@ -166,10 +163,11 @@ class CeleryExecutor:
             return []
         self._read(0)  # a finish may be in the stream already
         candidates = [job for job in in_flight if job.members[0].step_id in self._jobs]
-        holders = self.store.holders([job.members[0].step_id for job in candidates])
+        held = [job.lease for job in candidates]
+        vanished = {id(lease) for lease in leases.lost(self.store, held)}
         lost = []
-        for job, holder in zip(candidates, holders):
-            if holder != job.tokens[0]:
+        for job, lease in zip(candidates, held):
+            if id(lease) in vanished:
                 self._read(0)  # the finish and the lease check may have crossed
                 if job.members[0].step_id in self._jobs:
                     del self._jobs[job.members[0].step_id]
