@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import Protocol
 
 import click
 
 from trunq.core.errors import TrunqError, UsageError
 from trunq.core.status import Status
-from trunq.scheduler.state import StateStore
+from trunq.scheduler.state import Failures, Records
 
 _PAGE = 500
 
@@ -35,7 +36,11 @@ def reenable_command(step_ids: tuple[str, ...], family: str | None, redis_url: s
         click.echo("no disabled steps matched")
 
 
-def reenable(store: StateStore, step_ids: list[str], family: str | None) -> list[str]:
+class _Store(Records, Failures, Protocol):
+    """The two concerns re-enabling touches."""
+
+
+def reenable(store: _Store, step_ids: list[str], family: str | None) -> list[str]:
     """Re-enable the named steps and the disabled steps of ``family``; the ids re-enabled."""
     targets = list(step_ids)
     if family:

@@ -11,6 +11,7 @@ from typing import Any
 
 from trunq.core.status import Status
 from trunq.scheduler.state import Event, StepRecord
+from trunq.scheduler.status_rules import re_enabled_status, registered_status
 
 
 class MemoryStateStore:
@@ -44,12 +45,10 @@ class MemoryStateStore:
             now = self._clock()
             for record in records:
                 old = self._steps.get(record.step_id)
-                if self._lease_token(record.step_id, now) is not None and old is not None:
-                    record.status = old.status
-                elif self._is_disabled(record.step_id, now):
-                    record.status = Status.DISABLED
-                else:
-                    record.status = Status.PENDING
+                record.status = registered_status(
+                    old.status if old is not None else None,
+                    leased=self._lease_token(record.step_id, now) is not None,
+                    disabled=self._is_disabled(record.step_id, now))
                 if old is not None:
                     record.retries = old.retries
                 self._index_dependents(record, old)
@@ -329,8 +328,9 @@ class MemoryStateStore:
             self._disabled_until.pop(step_id, None)
             self._failures.pop(step_id, None)
             record = self._steps.get(step_id)
-            if record is not None and record.status == Status.DISABLED:
-                record.status, record.retries, record.updated = Status.FAILED, 0, self._clock()
+            new_status = re_enabled_status(record.status) if record is not None else None
+            if record is not None and new_status is not None:
+                record.status, record.retries, record.updated = new_status, 0, self._clock()
 
     # ---- workers -----------------------------------------------------------------------
     def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:

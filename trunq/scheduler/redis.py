@@ -23,6 +23,7 @@ from trunq.core.errors import StoreUnavailable
 from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
+from trunq.scheduler.status_rules import ON_RE_ENABLE, ON_REGISTER
 
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
 REGISTER_CHUNK = 500  # records per register script call: keeps each call short
@@ -147,7 +148,7 @@ class RedisStateStore:
         for start in range(0, len(records), REGISTER_CHUNK):
             chunk = records[start:start + REGISTER_CHUNK]
             payload = [{"step_id": r.step_id, "fields": encode_record(r)} for r in chunk]
-            self._run("register", json.dumps(payload))
+            self._run("register", json.dumps(payload), json.dumps(ON_REGISTER))
 
     @_reports_outage
     def get(self, step_id: str) -> StepRecord | None:
@@ -293,7 +294,7 @@ class RedisStateStore:
 
     @_reports_outage
     def re_enable(self, step_id: str) -> None:
-        self._run("re_enable", step_id)
+        self._run("re_enable", step_id, *ON_RE_ENABLE)
 
     # ---- workers -----------------------------------------------------------------------
     @_reports_outage
