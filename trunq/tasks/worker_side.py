@@ -1,8 +1,9 @@
 """The worker side of one step execution (what the Celery task does; no Celery here).
 
-``run_payload``: check the fencing token (``store.start``), keep the leases alive while the
-step runs (and stop it when the web UI cancels it), run it with ``execute_step``, announce
-new dynamic dependencies, and end with one fenced ``store.finish``. A delivery whose token lost its lease does nothing, so Celery
+``run_payload``: the executor's half of the step protocol (``scheduler/leases.py``): start
+with the fencing token, keep the leases alive while the step runs (and stop it when the web
+UI cancels it), run it with ``execute_step``, and end with one fenced finish that announces
+new dynamic dependencies. A delivery whose token lost its lease does nothing, so Celery
 delivering a message twice, or trunq dispatching a lost step again, never runs one step
 twice at once.
 """
