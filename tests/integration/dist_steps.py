@@ -199,3 +199,26 @@ class DistTooSlow(DistBase):
 
     def work(self) -> None:
         time.sleep(30)
+
+
+class DistAlwaysFails(DistBase):
+    """Fails every time; luigi runs it retry_count times, then disables it."""
+
+    retry_count = 1
+
+    def work(self) -> None:
+        raise RuntimeError("always fails")
+
+
+class DistFailsTwice(DistAlwaysFails):
+    retry_count = 2
+
+
+class DistAfterFailure(DistBase):
+    def requires(self) -> DistBase:
+        return DistAlwaysFails(root=self.root)
+
+
+class DistTopOfFailure(DistBase):
+    def requires(self) -> DistBase:
+        return DistAfterFailure(root=self.root)

@@ -129,7 +129,7 @@ def test_retry_count_gives_success_with_retry(out):
     attempts = []
 
     class Flaky(trunq.Step):
-        retry_count = 2
+        retry_count = 3  # luigi: at most 3 runs
 
         def output(self):
             return trunq.LocalTarget(out / "flaky")

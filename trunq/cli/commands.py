@@ -28,6 +28,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tasklist": ("trunq.tasklist.cli", "tasklist_group", "Inspect and run a TaskList directory."),
     "schedule": ("trunq.cron", "schedule_group", "Run configured builds on cron expressions."),
     "migrate": ("trunq.migrate.cli", "migrate_command", "Rewrite a luigi project to trunq."),
+    "reenable": ("trunq.cli.reenable", "reenable_command", "Re-enable steps disabled after too many failures."),
 }
 
 

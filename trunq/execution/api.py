@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 import threading
@@ -31,10 +32,12 @@ class DefaultFactory:
 
         return RemoteScheduler(url)
 
-    def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False) -> Any:
+    def create_worker(self, scheduler: Any, worker_processes: int, assistant: bool = False,
+                      **options: Any) -> Any:
+        """``options``: the Worker's keyword options (history, notifier, ...)."""
         from trunq.execution.loop import Worker
 
-        return Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant)
+        return Worker(scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, **options)
 
 
 def build(steps: Iterable[Any], worker_scheduler_factory: Any = None, detailed_summary: bool = False,
@@ -95,7 +98,7 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any], build:
             scheduler = factory.create_local_scheduler()
         else:
             scheduler = factory.create_remote_scheduler(url=env.get("redis_url"))
-        worker = factory.create_worker(scheduler=scheduler, worker_processes=workers, assistant=False)
+        worker = _create_worker(factory, scheduler, workers, config)
         _apply_worker_options(worker, env, config)
         with worker:
             builds = getattr(scheduler.store, "builds", None) if scheduler.shared else None
@@ -154,6 +157,31 @@ def detach(steps: list[Any], env: dict[str, Any]) -> Any:
         scheduler.close()
 
 
+def _create_worker(factory: Any, scheduler: Any, workers: int, config: Any) -> Any:
+    """The build's Worker, its history log and notifier handed to its constructor."""
+    history = None
+    if getattr(scheduler, "record_step_history", False):
+        from trunq.history.log import history_log_from_config
+
+        history = history_log_from_config(config)
+    from trunq.notifications import notifier_from_config
+
+    notifier = notifier_from_config(config)
+    if _takes_options(factory.create_worker):
+        return factory.create_worker(scheduler=scheduler, worker_processes=workers, assistant=False,
+                                     history=history, notifier=notifier)
+    # A luigi-style factory knows only the three standard arguments.
+    worker = factory.create_worker(scheduler=scheduler, worker_processes=workers, assistant=False)
+    worker.history = worker.history if worker.history is not None else history
+    worker.notifier = worker.notifier if worker.notifier is not None else notifier
+    return worker
+
+
+def _takes_options(create_worker: Any) -> bool:
+    parameters = inspect.signature(create_worker).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD or p.name == "history" for p in parameters)
+
+
 def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None:
     if env.get("worker_force_multiprocessing") or config.getboolean("worker", "force_multiprocessing", False):
         worker.force_multiprocessing = True
@@ -162,14 +190,6 @@ def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None
         worker.default_timeout = float(timeout)
     if env.get("progress") is not None:
         worker.progress.enabled = bool(env["progress"])
-    if getattr(worker, "history", None) is None and getattr(worker.scheduler, "record_step_history", False):
-        from trunq.history.log import history_log_from_config
-
-        worker.history = history_log_from_config(config)
-    if getattr(worker, "notifier", None) is None:
-        from trunq.notifications import notifier_from_config
-
-        worker.notifier = notifier_from_config(config)
 
 
 class BuildHandle:

@@ -7,13 +7,16 @@ The Celery executor (``trunq.tasks.dispatch``) implements the same three methods
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from trunq.core import registry
 from trunq.core.events import Event
+from trunq.core.status import Status
 from trunq.execution.execute import Outcome, StoreReporter, execute_step
 from trunq.execution.pool import ProcessPool
+from trunq.scheduler import leases
 from trunq.scheduler.core import Node
 
 
@@ -25,10 +28,47 @@ class Job:
     tokens: list[str]
     holder: str
     data: dict[str, Any] = field(default_factory=dict)
+    # Wall-clock time the job was handed to a dispatcher (history durations) and whether a
+    # worker has started it (then that worker, not the client, renews its leases).
+    started_at: float = field(default_factory=time.time)
+    worker_started: bool = False
+    lease_ms: int = 0
 
     @property
     def lease_items(self) -> list[tuple[str, str]]:
         return [(member.step_id, token) for member, token in zip(self.members, self.tokens)]
+
+    @property
+    def lease(self) -> leases.Lease:
+        return leases.Lease(self.lease_items, self.holder, self.lease_ms, dict(self.members[0].resources))
+
+
+class Dispatcher(Protocol):
+    """Where the build loop's jobs run: this process, a local pool, or Celery workers.
+
+    The loop hands over jobs whose leases it holds (``scheduler/leases.py``) and takes back
+    one Outcome per job from ``poll``.
+    """
+
+    # True when the executor ends jobs in the store itself (a remote worker's fenced
+    # finish); else the loop finishes them.
+    finishes_in_store: bool
+
+    def free_slots(self) -> int:
+        """How many more jobs ``submit`` takes now."""
+
+    def submit(self, job: Job) -> None:
+        """Start ``job`` (or queue it)."""
+
+    def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
+        """Jobs that ended, waiting up to ``timeout`` seconds for one (a dispatcher with
+        nothing in flight may return at once)."""
+
+    def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
+        """Jobs whose executor vanished (their lease lapsed without a finish); [] locally."""
+
+    def close(self) -> None:
+        """Give back connections and processes."""
 
 
 # The cluster dispatcher lives with the Celery adapter; it is loaded by name so that
@@ -36,7 +76,7 @@ class Job:
 CELERY_DISPATCHER = "trunq.tasks.dispatch:CeleryExecutor"
 
 
-def create_executor(worker: Any, scheduler: Any) -> Any:
+def create_executor(worker: Any, scheduler: Any) -> Dispatcher:
     """The dispatcher that fits the scheduler: Celery for a shared store, else this machine."""
     if scheduler.shared:
         module, _, name = CELERY_DISPATCHER.partition(":")
@@ -61,7 +101,7 @@ class InlineExecutor:
     def submit(self, job: Job) -> None:
         first = job.members[0]
         store = self.worker.store
-        store.start(first.step_id, job.tokens[0], self.worker.worker_id)
+        leases.start(store, job.lease, self.worker.worker_id)
         reporter = StoreReporter(store, first.step_id, job.holder,
                                  on_decrease=lambda amounts: self.worker.core.decrease_resources(first, amounts))
         self._done.append((job, execute_step(job.step, reporter)))
@@ -69,6 +109,9 @@ class InlineExecutor:
     def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
         done, self._done = self._done, []
         return done
+
+    def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
+        return []  # the step ran in this process: it cannot vanish without the build
 
     def close(self) -> None:
         return None
@@ -89,15 +132,18 @@ class PoolExecutor:
 
     def submit(self, job: Job) -> None:
         self.jobs[job.job_id] = job
-        self.worker.store.start(job.members[0].step_id, job.tokens[0], self.worker.worker_id)
+        leases.start(self.worker.store, job.lease, self.worker.worker_id)
         timeout = job.step.worker_timeout or self.worker.default_timeout
         self.pool.submit(job.job_id, job.step, timeout)
+
+    def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
+        return []  # a dead pool process is reported by the pool as a failed outcome
 
     def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
         results = []
         for job_id, outcome, new_deps in self.pool.poll(timeout):
             job = self.jobs.pop(job_id)
-            if outcome.status == "FAILED" and outcome.expl and outcome.expl.startswith("worker process died"):
+            if outcome.status == Status.FAILED and outcome.expl and outcome.expl.startswith("worker process died"):
                 job.step.trigger_event(Event.PROCESS_FAILURE, job.step, outcome.expl)
             outcome.new_deps = [registry.class_from_key(key).from_str_params(params) for key, params in new_deps]
             results.append((job, outcome))
@@ -111,7 +157,7 @@ class PoolExecutor:
         store = self.worker.store
         if kind == "decrease_resources":
             self.worker.core.decrease_resources(first, payload)
-            store.release_resources(job.holder, payload)
+            leases.give_back_resources(store, job.holder, payload)
         elif kind == "status_message":
             store.update(first.step_id, status_message=payload)
         elif kind == "progress":

@@ -14,15 +14,16 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from trunq.config import recording_enabled
 from trunq.core.events import Event
 from trunq.core.graph import flatten
+from trunq.core.status import Status
 from trunq.core.step import DynamicRequirements, Step
 from trunq.scheduler.resolver import is_complete
 
-DONE, FAILED, PENDING = "DONE", "FAILED", "PENDING"
+DONE, FAILED, PENDING = Status.DONE, Status.FAILED, Status.PENDING
 CANCEL_REASON = "cancelled from the web UI"  # a failure that is never retried
 # A DONE whose step was found complete when its execution began: another build made it.
 ALREADY_COMPLETE = "already complete when its turn came"
@@ -48,6 +49,20 @@ class SchedulerMessage:
 
     def __repr__(self) -> str:
         return f"SchedulerMessage({self.content!r})"
+
+
+class Reporter(Protocol):
+    """Where a running step's reports go (``Step.set_status_message`` and friends)."""
+
+    def status_message(self, step: Step, message: str) -> None: ...
+
+    def progress(self, step: Step, percentage: float) -> None: ...
+
+    def tracking_url(self, step: Step, url: str) -> None: ...
+
+    def decrease_resources(self, step: Step, amounts: dict[str, int]) -> None: ...
+
+    def messages(self, step: Step) -> queue.Queue[Any]: ...
 
 
 class StoreReporter:
@@ -116,7 +131,7 @@ def step_session() -> AbstractContextManager[Any]:
     return recording_session()
 
 
-def execute_step(step: Step, reporter: Any = None, *, check_deps: bool = True) -> Outcome:
+def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bool = True) -> Outcome:
     """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
     step._reporter = reporter
     try:

@@ -16,18 +16,31 @@ import time
 import uuid
 from typing import Any
 
-from trunq.execution.dispatch import Job, create_executor
+from trunq.core.status import TERMINAL, Status
+from trunq.execution.dispatch import Dispatcher, Job, create_executor
 from trunq.execution.execute import ALREADY_COMPLETE, CANCEL_REASON, step_session
 from trunq.execution.progress import Progress
-from trunq.scheduler import Scheduler
-from trunq.scheduler.core import BATCH_RUNNING, DONE, FAILED, RUN_BY_OTHER, RUNNING, Node, aggregate_step
+from trunq.scheduler import Scheduler, leases
+from trunq.scheduler.core import (
+    BATCH_RUNNING,
+    DISABLED,
+    DONE,
+    FAILED,
+    MISSING_EXT,
+    PENDING,
+    RUN_BY_OTHER,
+    RUNNING,
+    SCHEDULING_ERROR,
+    Node,
+    aggregate_step,
+)
 from trunq.scheduler.resolver import Resolver, clear_completion_cache
 from trunq.scheduler.state import StepRecord
 
 logger = logging.getLogger("trunq")
 
 _LEASE_CHECK_SECONDS = 1.0
-_SETTLED = (DONE, FAILED, "MISSING_EXT", "SCHEDULING_ERROR")  # known at expansion time
+_SETTLED = (DONE, FAILED, MISSING_EXT, SCHEDULING_ERROR)  # known at expansion time
 _MAX_LOST = 3  # a step whose executor vanished this many times is failed
 
 
@@ -37,7 +50,7 @@ class Worker:
     def __init__(self, scheduler: Any = None, worker_processes: int = 1, assistant: bool = False, *,
                  force_multiprocessing: bool = False, parallel_scheduling: bool | None = None,
                  worker_timeout: float | None = None, progress: bool | None = None,
-                 notifier: Any = None) -> None:
+                 notifier: Any = None, history: Any = None) -> None:
         self.scheduler = scheduler if scheduler is not None else Scheduler()
         self.store = self.scheduler.store
         self.worker_processes = max(1, int(worker_processes))
@@ -50,10 +63,10 @@ class Worker:
         self.core = SchedulerCore(self.scheduler.resource_limits)
         threads = 8 if (parallel_scheduling or (parallel_scheduling is None and self.scheduler.shared)) else 0
         policy = self.scheduler.retry_policy
-        self.resolver = Resolver(self.core, threads=threads, default_retries=policy.retry_count)
-        self.executor: Any = None
+        self.resolver = Resolver(self.core, threads=threads, attempts=policy.attempts)
+        self.executor: Dispatcher | None = None
         self.notifier = notifier
-        self.history: Any = None  # a HistoryLog, set by the runner from config
+        self.history = history  # a HistoryLog (the runner makes it from config), or None
         self.progress = Progress(enabled=progress)
         self.roots: list[Any] = []
         self._jobs = itertools.count(1)
@@ -90,7 +103,7 @@ class Worker:
         added = self.resolver.expand([step])
         self._publish(added)
         self.progress.total = len(self.core.nodes)
-        return all(node.status != "SCHEDULING_ERROR" for node in added)
+        return all(node.status != SCHEDULING_ERROR for node in added)
 
     def _publish(self, nodes: list[Node]) -> None:
         """Make the steps visible to the UI and other clients (shared stores only)."""
@@ -112,7 +125,8 @@ class Worker:
         disabled = self.store.disabled([node.step_id for node in nodes])
         for node, is_disabled in zip(nodes, disabled):
             if is_disabled and node.status != DONE:
-                node.status = "DISABLED"
+                node.status = DISABLED
+                node.expl = f"disabled in the scheduler; re-enable with: trunq reenable {node.step_id}"
 
     # ---- running -----------------------------------------------------------------------
     def run(self) -> bool:
@@ -125,12 +139,32 @@ class Worker:
                 self._dispatch()
                 if not self._work_left():
                     break
-                for job, outcome in self.executor.poll(self._poll_timeout()):
-                    self._handle(job, outcome)
+                self._wait_and_handle(self._poll_timeout())
                 self.core.release_due(time.monotonic())
                 if self.scheduler.shared:
                     self._follow_others()
-        return not any(node.status == FAILED for node in self.core.nodes.values())
+        self._settle_upstream()
+        return not any(node.status in (FAILED, DISABLED) for node in self.core.nodes.values())
+
+    def _wait_and_handle(self, timeout: float | None) -> None:
+        """Poll the dispatcher; with nothing running, sleep out the wait (a retry that is
+        not due yet) instead of spinning: a local dispatcher's poll returns at once."""
+        began = time.monotonic()
+        outcomes = self.executor.poll(timeout)
+        for job, outcome in outcomes:
+            self._handle(job, outcome)
+        if not outcomes and self.core.running == 0 and timeout:
+            left = timeout - (time.monotonic() - began)
+            if left > 0:
+                time.sleep(left)
+
+    def _settle_upstream(self) -> None:
+        """Steps left waiting on a failed or disabled dependency say so in the store."""
+        if not self.scheduler.shared:
+            return  # a local store holds no step records
+        marks = self.core.upstream_statuses()
+        for step_id, status in marks.items():
+            self.store.update(step_id, status=status)
 
     def request_stop(self, reason: str) -> None:
         """Dispatch nothing more; steps already running are asked to stop (shared stores)."""
@@ -149,6 +183,7 @@ class Worker:
         return bool(self.core.running or self._others or self.core.waiting_for_retry() or self.core.has_ready())
 
     def _poll_timeout(self) -> float | None:
+        """How long the dispatcher may block: until the next due retry or lease check."""
         waits = []
         retry_at = self.core.next_retry_time()
         if retry_at is not None:
@@ -177,15 +212,16 @@ class Worker:
         job_id = next(self._jobs)
         holder = f"{self.worker_id}:{job_id}"
         first = members[0]
+        lease_ms = self.scheduler.lease_ms
         if self.scheduler.shared and first.resources:
-            if not self.store.acquire_resources(holder, first.resources, self.core.limits, self.scheduler.lease_ms):
+            if not leases.acquire_resources(self.store, holder, first.resources, self.core.limits, lease_ms):
                 self.core.give_back(members)
                 self._resource_wait_until = time.monotonic() + 0.2
                 return False
         status = RUNNING if len(members) == 1 else BATCH_RUNNING
         leased, tokens = [], []
-        for member in members:
-            token = self.store.acquire(member.step_id, self.worker_id, self.scheduler.lease_ms, status)
+        acquired = leases.acquire(self.store, [member.step_id for member in members], self.worker_id, lease_ms, status)
+        for member, token in zip(members, acquired):
             if token is None:
                 member.status = RUN_BY_OTHER
                 self._others[member.step_id] = member
@@ -195,30 +231,29 @@ class Worker:
         if not leased:
             self.core.abandon(first)
             if first.resources:
-                self.store.release_resources(holder)
+                leases.give_back_resources(self.store, holder)
             return True
-        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder)
-        job.data["started"] = time.monotonic()
+        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder, lease_ms=lease_ms)
         self._in_flight[job_id] = job
         self.executor.submit(job)
         return True
 
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
-        if self.history is not None and outcome.status != "PENDING":
-            duration = time.monotonic() - job.data.get("started", time.monotonic())
+        if self.history is not None and outcome.status != PENDING:
+            duration = time.time() - job.started_at
             for member in job.members:
                 self.history.record(member.step, outcome.status, worker=self.worker_id, duration=duration,
-                                    error=outcome.expl if outcome.status == "FAILED" else None)
-        if outcome.status == "PENDING":
+                                    error=outcome.expl if outcome.status == FAILED else None)
+        if outcome.status == PENDING:
             new = self.resolver.expand(outcome.new_deps)
             self._publish(new)
             self.progress.total = len(self.core.nodes)
-            self._finish_in_store(job, "PENDING", None)
+            self._finish_in_store(job, PENDING, None)
             self.core.set_new_deps(job.members, [dep.step_id for dep in outcome.new_deps])
             return
-        ok = outcome.status == "DONE"
-        self._finish_in_store(job, "DONE" if ok else "FAILED", outcome.expl)
+        ok = outcome.status == DONE
+        self._finish_in_store(job, DONE if ok else FAILED, outcome.expl)
         self.core.finished(job.members, ok, outcome.expl)
         if ok and outcome.expl == ALREADY_COMPLETE:  # not run by this build: not counted as run
             for member in job.members:
@@ -233,7 +268,7 @@ class Worker:
 
     def _finish_in_store(self, job: Job, status: str, expl: str | None) -> None:
         if not self.executor.finishes_in_store:
-            self.store.finish(job.lease_items, status, expl=expl, holder=job.holder)
+            leases.finish(self.store, job.lease, status, expl)
 
     def _after_failure(self, node: Node, expl: str | None) -> None:
         policy = self.scheduler.retry_policy
@@ -242,7 +277,11 @@ class Worker:
             failures = self.store.record_failure(node.step_id, policy.disable_window)
             if failures >= threshold and self.scheduler.shared:
                 self.store.disable(node.step_id, policy.disable_persist)
-                node.status = "DISABLED"
+                node.status = DISABLED
+                node.expl = (f"disabled after {failures} failures within {policy.disable_window:g}s; "
+                             f"re-enable with: trunq reenable {node.step_id}\n{expl or ''}")
+                if self.notifier is not None:
+                    self.notifier.step_failed(node.step, expl)
                 return
         if node.retries_left > 0 and expl != CANCEL_REASON:
             node.retries_left -= 1
@@ -267,31 +306,31 @@ class Worker:
             self._check_leases()
 
     def _other_finished(self, node: Node, status: str | None, expl: str | None) -> None:
-        if status in ("PENDING", None) or status == "RUNNING":
+        if status in (PENDING, None) or status == RUNNING:
             return
         del self._others[node.step_id]
-        if status == "DONE":
+        if status == DONE:
             node.initially_done = True
             self.core.mark_done(node)
             self.progress.done(1)
         else:
-            node.status = FAILED if status == "FAILED" else "DISABLED"
+            node.status = FAILED if status == FAILED else DISABLED
             node.expl = expl or f"{status} in another build"
 
     def _check_leases(self) -> None:
         """Steps whose lease vanished without a finish event run again (here)."""
         if self._others:
             ids = list(self._others)
-            for step_id, holder in zip(ids, self.store.holders(ids)):
-                if holder is None:
+            for step_id, free in zip(ids, leases.free(self.store, ids)):
+                if free:
                     record = self.store.get(step_id)
                     node = self._others[step_id]
-                    if record is not None and record.status in ("DONE", "FAILED", "DISABLED"):
+                    if record is not None and record.status in TERMINAL:
                         self._other_finished(node, record.status, record.expl)
                     else:
                         del self._others[step_id]
                         self.core.requeue(node)
-        if self._in_flight and hasattr(self.executor, "lost_jobs"):
+        if self._in_flight:
             for job in self.executor.lost_jobs(list(self._in_flight.values())):
                 self._in_flight.pop(job.job_id, None)
                 for member in job.members:
@@ -314,4 +353,4 @@ def _log_failure(step: Any, expl: str | None) -> None:
 
 
 def _store_status(status: str) -> str:
-    return {"MISSING_EXT": "PENDING", "SCHEDULING_ERROR": "FAILED"}.get(status, status)
+    return {MISSING_EXT: Status.PENDING, SCHEDULING_ERROR: Status.FAILED}.get(status, status)

@@ -71,7 +71,7 @@ def categorize(worker: Any) -> dict[str, list[Any]]:
         states.SCHEDULING_ERROR: "scheduling_error",
         states.MISSING_EXT: "still_pending_ext",
         states.RUN_BY_OTHER: "run_by_other_worker",
-        states.DISABLED: "not_run",
+        states.DISABLED: "failed",  # failed too often: reported with its reason below
     }
     problems = core.upstream_problems()
     for node in core.nodes.values():
@@ -127,8 +127,22 @@ def summary_text(categories: dict[str, list[Any]], status: TrunqStatusCode, work
                 lines.extend(f"{indent}    - {line}" for line in family_lines(steps, limit))
         if not categories.get("completed") and not categories.get("failed"):
             lines.extend(["", "Did not run any steps"])
+        lines.extend(_disabled_lines(worker))
     lines.extend(["", f"This progress looks {smiley} because {reason}", "", BANNER])
     return "\n".join(lines)
+
+
+def _disabled_lines(worker: Any) -> list[str]:
+    """Why each disabled step is disabled, and the command that re-enables it."""
+    disabled = [node for node in worker.core.nodes.values() if node.status == states.DISABLED]
+    if not disabled:
+        return []
+    lines = ["", f"{len(disabled)} disabled steps (failed too often; `trunq reenable STEP_ID` "
+                 "or `trunq reenable --family FAMILY` lets them run again):"]
+    for node in disabled:
+        reason = (node.expl or "disabled in the scheduler").strip().splitlines()[0]
+        lines.append(f"    - {node.step_id}: {reason}")
+    return lines
 
 
 def family_lines(steps: list[Any], limit: int) -> list[str]:

@@ -18,11 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from trunq.core.errors import HistorySchemaError
+from trunq.core.status import Status, spellings
 from trunq.history.models import SCHEMA_VERSION, Base, RunIndex, SchemaVersion, StepEvent
 
-FAILED_STATUSES = frozenset({"FAILED", "FAILURE", "ERROR"})
-DONE_STATUSES = frozenset({"DONE", "COMPLETED", "SUCCESS"})
-ENDED_STATUSES = FAILED_STATUSES | DONE_STATUSES | {"CANCELLED", "DISABLED"}
+# Older rows spell outcomes FAILURE/ERROR/SUCCESS/COMPLETED: ``Status.parse`` maps them.
+FAILED_STATUSES = spellings(Status.FAILED)
+DONE_STATUSES = spellings(Status.DONE)
+ENDED_STATUSES = FAILED_STATUSES | DONE_STATUSES | {Status.DISABLED, "CANCELLED"}
 
 
 
@@ -174,7 +176,7 @@ class History:
 
 def _summarize(records: list[StepEventRecord]) -> dict[str, Any]:
     durations = [r.duration for r in records if r.duration is not None]
-    failures = sum(1 for r in records if r.status in FAILED_STATUSES)
+    failures = sum(1 for r in records if r.status == Status.FAILED)
     return {
         "runs": len(records), "failures": failures,
         "failure_rate": failures / len(records) if records else 0.0,
@@ -219,7 +221,7 @@ def _event_row(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def _event_record(row: StepEvent) -> StepEventRecord:
     return StepEventRecord(step_id=row.step_id, family=row.family, params=dict(row.params or {}),
-                           status=row.status, ts=_aware(row.ts), worker=row.worker,
+                           status=_step_status(row.status), ts=_aware(row.ts), worker=row.worker,
                            duration=row.duration, error=row.error)
 
 
@@ -250,3 +252,9 @@ def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
     import json
 
     return json.loads(json.dumps(dict(data), default=str))
+
+
+def _step_status(raw: str) -> str:
+    """Old rows' FAILURE/ERROR/SUCCESS/COMPLETED read as the vocabulary; others unchanged."""
+    status = Status.parse(raw)
+    return raw if status is Status.UNKNOWN else status.value

@@ -32,7 +32,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "QUEUED", "RUNNING", "DONE", "FAILED", "CANCELLED"
+from trunq.core.status import BuildStatus
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = (BuildStatus.QUEUED, BuildStatus.RUNNING, BuildStatus.DONE,
+                                            BuildStatus.FAILED, BuildStatus.CANCELLED)
 ENDED = frozenset({DONE, FAILED, CANCELLED})
 DEFAULT_RETENTION_S = 7 * 86400.0
 

@@ -15,14 +15,18 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from trunq.core.status import Status
+
 # Node states (finer than trunq.core.status.Status: the summary needs the reasons).
-PENDING = "PENDING"  # waiting for dependencies
+PENDING = Status.PENDING  # waiting for dependencies
 READY = "READY"
-RUNNING = "RUNNING"
-BATCH_RUNNING = "BATCH_RUNNING"
-DONE = "DONE"
-FAILED = "FAILED"
-DISABLED = "DISABLED"
+RUNNING = Status.RUNNING
+BATCH_RUNNING = Status.BATCH_RUNNING
+DONE = Status.DONE
+FAILED = Status.FAILED
+DISABLED = Status.DISABLED
+UPSTREAM_FAILED = Status.UPSTREAM_FAILED
+UPSTREAM_DISABLED = Status.UPSTREAM_DISABLED
 MISSING_EXT = "MISSING_EXT"  # an incomplete ExternalStep
 SCHEDULING_ERROR = "SCHEDULING_ERROR"  # complete() or requires() raised
 RUN_BY_OTHER = "RUN_BY_OTHER"  # another client or worker holds its lease
@@ -282,6 +286,39 @@ class SchedulerCore:
 
         return {node.step_id: set(problems(node)) for node in self.nodes.values()
                 if node.status in (PENDING, READY)}
+
+
+    def upstream_statuses(self) -> dict[str, Status]:
+        """Nodes still waiting whose dependencies (transitively) failed or were disabled:
+        UPSTREAM_DISABLED when a disabled step is among them, else UPSTREAM_FAILED."""
+        memo: dict[str, Status | None] = {}
+
+        def mark(start: Node) -> Status | None:
+            stack: list[tuple[Node, bool]] = [(start, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if node.step_id in memo:
+                    continue
+                if not expanded:
+                    stack.append((node, True))
+                    stack.extend((self.nodes[d], False) for d in node.deps if d not in memo)
+                    continue
+                found: set[Status] = set()
+                for dep_id in node.deps:
+                    dep = self.nodes[dep_id]
+                    if dep.status in (DISABLED, UPSTREAM_DISABLED):
+                        found.add(UPSTREAM_DISABLED)
+                    elif dep.status in (FAILED, SCHEDULING_ERROR):
+                        found.add(UPSTREAM_FAILED)
+                    inherited = memo.get(dep_id)
+                    if inherited is not None:
+                        found.add(inherited)
+                memo[node.step_id] = (UPSTREAM_DISABLED if UPSTREAM_DISABLED in found
+                                      else UPSTREAM_FAILED if found else None)
+            return memo[start.step_id]
+
+        marks = {node.step_id: mark(node) for node in self.nodes.values() if node.status in (PENDING, READY)}
+        return {step_id: status for step_id, status in marks.items() if status is not None}
 
 
 def _own_problem(node: Node) -> set[str]:

@@ -9,9 +9,9 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from trunq.core.status import Status
 from trunq.scheduler.state import Event, StepRecord
-
-_TERMINAL = ("DONE", "FAILED", "DISABLED")
+from trunq.scheduler.status_rules import re_enabled_status, registered_status
 
 
 class MemoryStateStore:
@@ -55,12 +55,10 @@ class MemoryStateStore:
             now = self._clock()
             for record in records:
                 old = self._steps.get(record.step_id)
-                if self._lease_token(record.step_id, now) is not None and old is not None:
-                    record.status = old.status
-                elif self._is_disabled(record.step_id, now):
-                    record.status = "DISABLED"
-                else:
-                    record.status = "PENDING"
+                record.status = registered_status(
+                    old.status if old is not None else None,
+                    leased=self._lease_token(record.step_id, now) is not None,
+                    disabled=self._is_disabled(record.step_id, now))
                 if old is not None:
                     record.retries = old.retries
                 self._index_dependents(record, old)
@@ -132,7 +130,7 @@ class MemoryStateStore:
             return None
         return lease[0]
 
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         with self._lock:
             now = self._clock()
             if self._lease_token(step_id, now) is not None:
@@ -170,6 +168,10 @@ class MemoryStateStore:
         with self._lock:
             now = self._clock()
             return [self._lease_token(step_id, now) for step_id in step_ids]
+
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        with self._lock:
+            return [self._started.get(step_id) for step_id in step_ids]
 
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
@@ -323,8 +325,8 @@ class MemoryStateStore:
             self._disabled_until[step_id] = now + seconds
             record = self._steps.get(step_id)
             if record is not None:
-                record.status, record.updated = "DISABLED", now
-            self._append("status", step_id, {"status": "DISABLED"})
+                record.status, record.updated = Status.DISABLED, now
+            self._append("status", step_id, {"status": Status.DISABLED.value})
 
     def disabled(self, step_ids: Sequence[str]) -> list[bool]:
         with self._lock:
@@ -336,8 +338,9 @@ class MemoryStateStore:
             self._disabled_until.pop(step_id, None)
             self._failures.pop(step_id, None)
             record = self._steps.get(step_id)
-            if record is not None and record.status == "DISABLED":
-                record.status, record.retries, record.updated = "FAILED", 0, self._clock()
+            new_status = re_enabled_status(record.status) if record is not None else None
+            if record is not None and new_status is not None:
+                record.status, record.retries, record.updated = new_status, 0, self._clock()
 
     # ---- workers -----------------------------------------------------------------------
     def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None:

@@ -24,8 +24,10 @@ import redis
 
 from trunq.config import get_config, redact_url, resolve_redis_url
 from trunq.core.errors import StoreUnavailable
+from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
+from trunq.scheduler.status_rules import ON_RE_ENABLE, ON_REGISTER
 
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
 REGISTER_CHUNK = 500  # records per register script call: keeps each call short
@@ -80,7 +82,7 @@ def decode_record(fields: dict[str, str]) -> StepRecord:
 
 @cache
 def _script_source(name: str) -> str:
-    prelude = (_LUA_DIR / "_common.lua").read_text()
+    prelude = lua_constants() + (_LUA_DIR / "_common.lua").read_text()
     return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
 
 
@@ -196,7 +198,7 @@ class RedisStateStore:
         for start in range(0, len(records), REGISTER_CHUNK):
             chunk = records[start:start + REGISTER_CHUNK]
             payload = [{"step_id": r.step_id, "fields": encode_record(r)} for r in chunk]
-            self._run("register", json.dumps(payload))
+            self._run("register", json.dumps(payload), json.dumps(ON_REGISTER))
 
     @_reports_outage
     def get(self, step_id: str) -> StepRecord | None:
@@ -247,7 +249,7 @@ class RedisStateStore:
 
     # ---- leases ------------------------------------------------------------------------
     @_reports_outage
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         token = self._run("acquire", step_id, owner, int(ttl_ms), status)
         return token or None
 
@@ -264,6 +266,12 @@ class RedisStateStore:
         if not step_ids:
             return []
         return list(self._redis.mget([self._keys.lease(step_id) for step_id in step_ids]))
+
+    @_reports_outage
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        if not step_ids:
+            return []
+        return list(self._redis.mget([self._keys.started(step_id) for step_id in step_ids]))
 
     @_reports_outage
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
@@ -336,7 +344,7 @@ class RedisStateStore:
 
     @_reports_outage
     def re_enable(self, step_id: str) -> None:
-        self._run("re_enable", step_id)
+        self._run("re_enable", step_id, *ON_RE_ENABLE)
 
     # ---- workers -----------------------------------------------------------------------
     @_reports_outage

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -54,9 +54,10 @@ def _check(step: Any) -> bool | BaseException:
 class Resolver:
     """Adds steps and everything they require to a SchedulerCore."""
 
-    def __init__(self, core: SchedulerCore, *, threads: int = 0, default_retries: int = 0) -> None:
+    def __init__(self, core: SchedulerCore, *, threads: int = 0,
+                 attempts: Callable[[Any], int] = lambda step: 1) -> None:
         self.core = core
-        self.default_retries = default_retries
+        self.attempts = attempts  # RetryPolicy.attempts: runs of a step before giving up
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
     def close(self) -> None:
@@ -117,8 +118,7 @@ class Resolver:
         node.resources = resources
         node.batch_key = batch_key_for(step, resources)
         node.max_batch_size = step.max_batch_size
-        retries = step.retry_count
-        node.retries_left = self.default_retries if retries is None else int(retries)
+        node.retries_left = self.attempts(step) - 1
         node.status = PENDING
         for dep in deps:
             step.trigger_event(Event.DEPENDENCY_DISCOVERED, step, dep)

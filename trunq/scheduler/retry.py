@@ -9,15 +9,24 @@ class RetryPolicy:
     """The ``[scheduler]`` retry settings, read once from the configuration handed in."""
 
     def __init__(self, config: Any) -> None:
+        # luigi's meaning: a step is disabled once it failed retry_count times within
+        # disable_window, so it runs at most retry_count times (0/unset: once, never disabled).
         self.retry_count = config.getint("scheduler", "retry_count", 0) or 0
         self.retry_delay = config.getfloat("scheduler", "retry_delay", 0.0) or 0.0
         self.disable_window = config.getfloat("scheduler", "disable_window", 3600.0) or 3600.0
         self.disable_persist = config.getfloat("scheduler", "disable_persist", 86400.0) or 86400.0
-        # 0: never disable. A step with an explicit retry_count is disabled after
-        # retry_count + 1 failures within disable_window.
+        # 0: never disable (unless a retry_count applies).
         self.disable_failures = config.getint("scheduler", "disable_failures", 0) or 0
 
-    def disable_threshold(self, step: Any) -> int:
+    def _count(self, step: Any) -> int | None:
         if step.retry_count is not None:
-            return int(step.retry_count) + 1
-        return self.disable_failures
+            return max(1, int(step.retry_count))
+        return self.retry_count or None
+
+    def attempts(self, step: Any) -> int:
+        """How many times a build runs ``step`` before giving up on it (as luigi does)."""
+        return self._count(step) or 1
+
+    def disable_threshold(self, step: Any) -> int:
+        """Failures within ``disable_window`` that disable ``step`` (0: never)."""
+        return self._count(step) or self.disable_failures

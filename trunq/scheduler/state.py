@@ -1,4 +1,9 @@
-"""The one state interface every scheduler store implements.
+"""The state interface every scheduler store implements, one small Protocol per concern.
+
+``Records`` (the UI's read model), ``Leases``, ``Resources``, ``EventLog``, ``Failures``,
+``Workers`` and ``Inbox``; ``StateStore`` is their union. The rules by which a store
+changes statuses itself are in ``status_rules.py``; the step protocol over these calls
+is ``leases.py``.
 
 The scheduling *policy* (readiness, priority, batching, retries) lives in
 ``trunq.scheduler.core`` and runs inside each ``trunq build`` client. A store only
@@ -21,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
+from trunq.core.status import Status
+
 SCHEMA_VERSION = 1
 
 
@@ -33,7 +40,7 @@ class StepRecord:
     module: str = ""
     params: dict[str, str] = field(default_factory=dict)
     deps: list[str] = field(default_factory=list)
-    status: str = "PENDING"
+    status: str = Status.PENDING
     priority: int = 0
     resources: dict[str, int] = field(default_factory=dict)
     accepts_messages: bool = False
@@ -72,9 +79,9 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-@runtime_checkable
-class StateStore(Protocol):
-    # ---- step records --------------------------------------------------------------
+class Records(Protocol):
+    """Step records: the read model of the web UI (register, display fields, search, counts)."""
+
     def register(self, records: Sequence[StepRecord]) -> None:
         """Upsert steps. Static fields are replaced; a step that is leased keeps its
         status, every other one becomes PENDING (a DISABLED one stays DISABLED)."""
@@ -100,8 +107,11 @@ class StateStore(Protocol):
         A reverse index kept by ``register``: re-registering a step with other deps
         moves it from its old dependencies to the new ones."""
 
-    # ---- leases --------------------------------------------------------------------
-    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = "RUNNING") -> str | None:
+
+class Leases(Protocol):
+    """One execution of a step at a time, with fencing tokens (used by ``scheduler/leases.py``)."""
+
+    def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         """Take the step's lease if free: returns a fencing token, else None."""
 
     def start(self, step_id: str, token: str, worker: str) -> bool:
@@ -112,13 +122,19 @@ class StateStore(Protocol):
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
         """The token holding each step's lease (None when free)."""
 
+    def started_by(self, step_ids: Sequence[str]) -> list[str | None]:
+        """The lease token that started each step (None when none did): who runs it now."""
+
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
         """Fenced end of an execution of ``(step_id, token)`` pairs (one, or a batch):
         write the status, release the leases and the holder's resources, log an event.
         A pair whose token lost its lease is left alone (False)."""
 
-    # ---- counted resources ---------------------------------------------------------
+
+class Resources(Protocol):
+    """Counted resources: a semaphore per resource, held per holder with expiry."""
+
     def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
         """All or nothing. A resource missing from ``limits`` has capacity 1."""
 
@@ -130,7 +146,10 @@ class StateStore(Protocol):
     def resource_usage(self) -> dict[str, dict[str, int]]:
         """resource -> holder -> units, for live holders."""
 
-    # ---- events --------------------------------------------------------------------
+
+class EventLog(Protocol):
+    """The append-only stream of step events other clients follow."""
+
     def publish(self, kind: str, step_id: str, data: dict[str, Any]) -> str: ...
 
     def read_events(self, after: str, count: int = 1000, block_ms: int = 0) -> list[Event]:
@@ -138,7 +157,10 @@ class StateStore(Protocol):
 
     def last_event_id(self) -> str: ...
 
-    # ---- failures and disabling ----------------------------------------------------
+
+class Failures(Protocol):
+    """Failure counts within a window, and disabling (retry policy state)."""
+
     def record_failure(self, step_id: str, window_s: float) -> int:
         """Count one failure; returns failures within the last ``window_s`` seconds."""
 
@@ -149,12 +171,18 @@ class StateStore(Protocol):
     def re_enable(self, step_id: str) -> None:
         """Clear DISABLED and the failure count (the step becomes FAILED, runnable again)."""
 
-    # ---- workers -------------------------------------------------------------------
+
+class Workers(Protocol):
+    """Worker heartbeats."""
+
     def heartbeat(self, worker_id: str, info: dict[str, Any], ttl_ms: int) -> None: ...
 
     def live_workers(self) -> list[dict[str, Any]]: ...
 
-    # ---- messages to running steps -------------------------------------------------
+
+class Inbox(Protocol):
+    """Messages to running steps, their answers, and cancel requests."""
+
     def send_message(self, step_id: str, content: str) -> str:
         """Queue a message for a running step; returns the message id."""
 
@@ -165,7 +193,6 @@ class StateStore(Protocol):
 
     def response(self, step_id: str, message_id: str) -> str | None: ...
 
-    # ---- cancelling a running step --------------------------------------------------
     def request_cancel(self, step_id: str, requested_by: str = "") -> bool:
         """Ask the execution holding the step's lease to stop: flags that execution (its
         token) and logs a ``cancel`` event. False when no execution holds the lease."""
@@ -174,7 +201,11 @@ class StateStore(Protocol):
         """True when a cancel was requested for the execution holding ``token``; one
         cheap read, meant for the worker's heartbeat thread."""
 
-    # ---- housekeeping --------------------------------------------------------------
+
+@runtime_checkable
+class StateStore(Records, Leases, Resources, EventLog, Failures, Workers, Inbox, Protocol):
+    """Every concern at once: what a store implements. Callers type against the part they use."""
+
     def now(self) -> float:
         """The store's clock (seconds)."""
 

@@ -8,6 +8,7 @@ import time
 import click
 
 from trunq.core.errors import MessageError, StoreUnavailable
+from trunq.core.status import ACTIVE
 
 MESSAGE_POLL_S = 0.1
 
@@ -51,7 +52,7 @@ def send_and_wait(step_id: str, text: str, timeout: float, redis_url: str | None
             raise MessageError(f"unknown step {step_id!r}")
         if not record.accepts_messages:
             raise MessageError(f"step {step_id} does not accept messages (accepts_messages = False)")
-        if record.status not in ("RUNNING", "BATCH_RUNNING"):
+        if record.status not in ACTIVE:
             raise MessageError(f"step {step_id} is not running (status {record.status})")
         message_id = store.send_message(step_id, text)
         deadline = time.monotonic() + timeout

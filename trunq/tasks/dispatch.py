@@ -19,8 +19,10 @@ from typing import Any
 from kombu.exceptions import OperationalError
 
 from trunq.core.errors import NoWorkerAlive
+from trunq.core.status import Status
 from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
+from trunq.scheduler import leases
 from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import TASK_NAME, app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
@@ -32,7 +34,7 @@ WORKER_REFRESH_S = 1.0
 # queued when it finishes one, few enough that priorities and other clients still count.
 IN_FLIGHT_PER_SLOT = 2
 NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
-FINAL_STATUSES = ("DONE", "FAILED", "PENDING", "DISABLED")
+FINAL_STATUSES = (Status.DONE, Status.FAILED, Status.PENDING, Status.DISABLED)
 
 HARD_LIMIT_GRACE_S = 5.0  # after the soft time limit, before the process is killed
 
@@ -52,7 +54,6 @@ class CeleryExecutor:
         self._slots_checked = time.monotonic()
         self._last_worker_seen = time.monotonic()
         self._cursor = self.store.last_event_id()
-        self._clock_offset = self.store.now() - time.time()
         self._jobs: dict[str, Any] = {}  # first member's step id -> job in flight
         self._new_deps: dict[str, list[dict[str, Any]]] = {}
         self._ready: list[tuple[Any, Outcome]] = []
@@ -80,8 +81,6 @@ class CeleryExecutor:
 
     # ---- dispatch ----------------------------------------------------------------------
     def submit(self, job: Any) -> None:
-        job.data["dispatched_at"] = time.time() + self._clock_offset
-        job.data["started"] = False
         self._jobs[job.members[0].step_id] = job
         self._outbox.append(job)
 
@@ -142,14 +141,14 @@ class CeleryExecutor:
         job = self._jobs.pop(step_id)
         status = str(data["status"])
         expl = data.get("expl")
-        if status == "DISABLED":
-            status = "FAILED"
+        if status == Status.DISABLED:
+            status = Status.FAILED
         outcome = Outcome(status, expl)
-        if status == "PENDING":
+        if status == Status.PENDING:
             try:
                 outcome.new_deps = [rebuild_step(ref) for ref in self._new_deps.pop(step_id, [])]
             except PayloadError as exc:
-                outcome = Outcome("FAILED", f"cannot load a dynamic dependency: {exc}")
+                outcome = Outcome(Status.FAILED, f"cannot load a dynamic dependency: {exc}")
         self._ready.append((job, outcome))
 
     # ---- liveness ----------------------------------------------------------------------
@@ -164,18 +163,13 @@ class CeleryExecutor:
 
     def _renew_waiting(self) -> None:
         """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
-        waiting = [job for job in self._jobs.values() if not job.data.get("started")]
+        waiting = [job for job in self._jobs.values() if not job.worker_started]
         if not waiting:
             return
-        records = self.store.get_many([job.members[0].step_id for job in waiting])
-        for job, record in zip(waiting, records):
-            started = record is not None and record.started is not None
-            if started and record.started >= job.data["dispatched_at"] - 0.05:
-                job.data["started"] = True
-                continue
-            for step_id, token in job.lease_items:
-                self.store.renew(step_id, token, self.lease_ms)
-            self.store.renew_resources(job.holder, self.lease_ms)
+        queued = [job.lease for job in waiting]
+        by_lease = dict(zip(map(id, queued), waiting))
+        for lease in leases.renew_queued(self.store, queued):
+            by_lease[id(lease)].worker_started = True  # its worker renews it from now on
 
     def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
         """Jobs whose lease is gone although no finish event came: their worker died."""
@@ -183,10 +177,11 @@ class CeleryExecutor:
             return []
         self._read(0)  # a finish may be in the stream already
         candidates = [job for job in in_flight if job.members[0].step_id in self._jobs]
-        holders = self.store.holders([job.members[0].step_id for job in candidates])
+        held = [job.lease for job in candidates]
+        vanished = {id(lease) for lease in leases.lost(self.store, held)}
         lost = []
-        for job, holder in zip(candidates, holders):
-            if holder != job.tokens[0]:
+        for job, lease in zip(candidates, held):
+            if id(lease) in vanished:
                 self._read(0)  # the finish and the lease check may have crossed
                 if job.members[0].step_id in self._jobs:
                     del self._jobs[job.members[0].step_id]

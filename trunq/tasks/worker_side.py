@@ -1,8 +1,9 @@
 """The worker side of one step execution (what the Celery task does; no Celery here).
 
-``run_payload``: check the fencing token (``store.start``), keep the leases alive while the
-step runs (and stop it when the web UI cancels it), run it with ``execute_step``, announce
-new dynamic dependencies, and end with one fenced ``store.finish``. A delivery whose token lost its lease does nothing, so Celery
+``run_payload``: the executor's half of the step protocol (``scheduler/leases.py``): start
+with the fencing token, keep the leases alive while the step runs (and stop it when the web
+UI cancels it), run it with ``execute_step``, and end with one fenced finish that announces
+new dynamic dependencies. A delivery whose token lost its lease does nothing, so Celery
 delivering a message twice, or trunq dispatching a lost step again, never runs one step
 twice at once.
 """
@@ -28,6 +29,7 @@ from trunq.execution.execute import (
     execute_step,
 )
 from trunq.execution.payload import PayloadError, rebuild_step, step_reference
+from trunq.scheduler import leases
 from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
 
@@ -64,9 +66,7 @@ replaceable_process = False  # True in a Celery prefork pool process (app.py): i
 @dataclass
 class _Tracked:
     store: Any
-    members: list[tuple[str, str]]
-    holder: str
-    lease_ms: int
+    lease: leases.Lease
     interruption: Interruption | None
     next_renewal: float = 0.0
     cancelled_at: float | None = None
@@ -91,9 +91,8 @@ class LeaseKeeper:
         self._pid = -1
         self._thread: threading.Thread | None = None
 
-    def track(self, key: str, store: Any, members: list[tuple[str, str]], holder: str, lease_ms: int,
-              interruption: Interruption | None = None) -> None:
-        entry = _Tracked(store, members, holder, lease_ms, interruption, time.monotonic() + lease_ms / 3000)
+    def track(self, key: str, store: Any, lease: leases.Lease, interruption: Interruption | None = None) -> None:
+        entry = _Tracked(store, lease, interruption, time.monotonic() + lease.lease_ms / 3000)
         with self._lock:
             self._tracked[key] = entry
             self._ended.pop(key, None)
@@ -117,7 +116,7 @@ class LeaseKeeper:
     def _loop(self) -> None:
         while True:
             with self._lock:
-                soonest = min((entry.lease_ms / 3000 for entry in self._tracked.values()), default=CANCEL_CHECK_S)
+                soonest = min((entry.lease.lease_ms / 3000 for entry in self._tracked.values()), default=CANCEL_CHECK_S)
                 self._wake.wait(timeout=max(0.05, min(CANCEL_CHECK_S, soonest)))
                 tracked = list(self._tracked.items())
             for key, entry in tracked:
@@ -134,7 +133,7 @@ class LeaseKeeper:
             self._force_stop(key, entry)
             return
         if now >= entry.next_renewal:
-            entry.next_renewal = now + entry.lease_ms / 3000
+            entry.next_renewal = now + entry.lease.lease_ms / 3000
             if not self._renew(entry):
                 self._end(key, entry, LOST)
 
@@ -146,10 +145,10 @@ class LeaseKeeper:
 
     def _force_stop(self, key: str, entry: _Tracked) -> None:
         """The step ignored the interruption: fail it now; kill its process if replaceable."""
-        logger.warning("trunq: %s did not stop within %.0fs of its cancel", entry.members[0][0], GRACE_S)
+        logger.warning("trunq: %s did not stop within %.0fs of its cancel", entry.lease.step_id, GRACE_S)
         self._end(key, entry, CANCELLED)
         try:
-            entry.store.finish(entry.members, FAILED, expl=CANCEL_REASON, holder=entry.holder or None)
+            leases.finish(entry.store, entry.lease, FAILED, CANCEL_REASON)
         except Exception as exc:
             logger.warning("trunq: could not record a cancelled step: %s", exc)
         if replaceable_process:
@@ -158,16 +157,14 @@ class LeaseKeeper:
     @staticmethod
     def _cancel_requested(entry: _Tracked) -> bool:
         try:
-            return any(entry.store.cancel_requested(step_id, token) for step_id, token in entry.members)
+            return any(entry.store.cancel_requested(step_id, token) for step_id, token in entry.lease.members)
         except Exception:  # Redis away for a moment: look again next round
             return False
 
     @staticmethod
     def _renew(entry: _Tracked) -> bool:
         try:
-            kept = all([entry.store.renew(step_id, token, entry.lease_ms) for step_id, token in entry.members])
-            entry.store.renew_resources(entry.holder, entry.lease_ms)
-            return kept
+            return leases.renew(entry.store, entry.lease)
         except Exception as exc:  # Redis away for a moment: try again next round
             logger.warning("trunq: could not renew a lease: %s", exc)
             return True
@@ -178,15 +175,23 @@ lease_keeper = LeaseKeeper()
 
 def run_payload(payload: dict[str, Any]) -> str:
     """Execute one dispatched step; returns what happened (for Celery's log only)."""
-    store = process_store()
+    return run_payload_with(process_store(), payload, execution_id())
+
+
+def payload_lease(payload: dict[str, Any]) -> leases.Lease:
     members = [(str(step_id), str(token)) for step_id, token in payload["members"]]
-    first_id, first_token = members[0]
-    holder = str(payload.get("holder") or "")
-    if not store.start(first_id, first_token, execution_id()):
+    return leases.Lease(members, str(payload.get("holder") or ""), int(payload.get("lease_ms") or 30000))
+
+
+def run_payload_with(store: Any, payload: dict[str, Any], worker: str) -> str:
+    """``run_payload``'s Celery-free core against any store (tests run it in-process)."""
+    lease = payload_lease(payload)
+    first_id, holder = lease.step_id, lease.holder
+    if not leases.start(store, lease, worker):
         return "stale"  # another dispatch of this step owns it now
-    key = f"{first_id}|{first_token}"
+    key = f"{first_id}|{lease.token}"
     interruption = Interruption()
-    lease_keeper.track(key, store, members, holder, int(payload.get("lease_ms") or 30000), interruption)
+    lease_keeper.track(key, store, lease, interruption)
     try:
         with interruption:
             outcome = _execute(store, payload, first_id, holder)
@@ -200,9 +205,8 @@ def run_payload(payload: dict[str, Any]) -> str:
         return "lost"
     if ended == CANCELLED:
         outcome = Outcome(FAILED, CANCEL_REASON)
-    if outcome.status == PENDING:
-        store.publish("dynamic", first_id, {"deps": [step_reference(dep) for dep in outcome.new_deps]})
-    store.finish(members, outcome.status, expl=outcome.expl, holder=holder or None)
+    new_deps = [step_reference(dep) for dep in outcome.new_deps] if outcome.status == PENDING else None
+    leases.finish(store, lease, outcome.status, outcome.expl, new_deps)
     return outcome.status
 
 
@@ -230,6 +234,4 @@ def _announcer(store: Any, step_id: str) -> Any:
 
 def crash_failure(payload: dict[str, Any], reason: str) -> None:
     """The pool process running ``payload`` died of a crash signal: the step FAILED."""
-    members = [(str(step_id), str(token)) for step_id, token in payload["members"]]
-    store = process_store()
-    store.finish(members, FAILED, expl=reason, holder=payload.get("holder") or None)
+    leases.finish(process_store(), payload_lease(payload), FAILED, reason)

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from trunq.core.status import ACTIVE, Status
 from trunq.scheduler.state import StepRecord
 from trunq.web.context import web_context
 from trunq.web.errors import ApiError, register_error_handlers
@@ -22,7 +23,7 @@ blueprint = Blueprint("actions", __name__, url_prefix="/api/step")
 register_error_handlers(blueprint)
 TOKEN_HEADER = "X-Trunq-Token"
 MAX_MESSAGE_CHARS = 10_000
-_RUNNING = ("RUNNING", "BATCH_RUNNING")
+_RUNNING = tuple(ACTIVE)
 
 
 def requires_token(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,7 +88,7 @@ def message_response() -> Any:
 @requires_token
 def re_enable() -> Any:
     record = _existing_step()
-    if record.status != "DISABLED":
+    if record.status != Status.DISABLED:
         raise ApiError(409, f"the step is {record.status}, not DISABLED")
     return _cleared(record)
 
@@ -97,7 +98,7 @@ def re_enable() -> Any:
 def forgive() -> Any:
     """Forget the failure count of a FAILED or DISABLED step, so that it may run again."""
     record = _existing_step()
-    if record.status not in ("FAILED", "DISABLED"):
+    if record.status not in (Status.FAILED, Status.DISABLED):
         raise ApiError(409, f"the step is {record.status}, neither FAILED nor DISABLED")
     return _cleared(record)
 

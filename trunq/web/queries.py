@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from trunq.core.status import Status
 from trunq.scheduler.state import StateStore, StepRecord
 
-STATUSES = ("PENDING", "RUNNING", "BATCH_RUNNING", "DONE", "FAILED", "DISABLED", "UNKNOWN")
+STATUSES = tuple(Status)
 # Which status wins when a collapsed family group mixes several (worst first).
-_SEVERITY = ("FAILED", "DISABLED", "RUNNING", "BATCH_RUNNING", "PENDING", "UNKNOWN", "DONE")
+_SEVERITY = (Status.FAILED, Status.DISABLED, Status.UPSTREAM_FAILED, Status.UPSTREAM_DISABLED,
+             Status.RUNNING, Status.BATCH_RUNNING, Status.PENDING, Status.UNKNOWN, Status.DONE)
 
 
 def step_summary(record: StepRecord) -> dict[str, Any]:
@@ -153,7 +155,7 @@ def timeline(store: StateStore, root_id: str | None, *, max_nodes: int, recent: 
 
 def workers(store: StateStore, running_limit: int) -> dict[str, Any]:
     """Live workers with the RUNNING steps each one holds (one bounded page of RUNNING steps)."""
-    _, running = store.list_steps(status="RUNNING", offset=0, limit=running_limit)
+    _, running = store.list_steps(status=Status.RUNNING, offset=0, limit=running_limit)
     by_worker: dict[str, list[str]] = {}
     for record in running:
         by_worker.setdefault(record.worker or "?", []).append(record.step_id)

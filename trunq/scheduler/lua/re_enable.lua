@@ -1,8 +1,9 @@
--- re_enable(step_id): clear DISABLED and the failure count; a DISABLED step becomes FAILED.
-local id = arg(1)
+-- re_enable(step_id, from, to): clear the disabling and the failure count; a step whose
+-- status is ``from`` gets ``to`` (scheduler/status_rules.py ON_RE_ENABLE).
+local id, from, to = arg(1), arg(2), arg(3)
 redis.call("ZREM", key("disabled"), id)
 redis.call("DEL", key("failures", id))
-if redis.call("HGET", key("step", id), "status") == "DISABLED" then
-  change_step(id, {status = "FAILED", retries = "0"})
+if redis.call("HGET", key("step", id), "status") == from then
+  change_step(id, {status = to, retries = "0"})
 end
 return 1

@@ -1,5 +1,6 @@
--- register(records_json): upsert steps. records = [{step_id=..., fields={name=value}}]
--- A leased step keeps its status, a disabled one is DISABLED, every other one PENDING.
+-- register(records_json, rule_json): upsert steps. records = [{step_id=..., fields={name=value}}]
+-- rule = scheduler/status_rules.py ON_REGISTER: the status by case (leased, disabled,
+-- other); "" keeps the current status.
 -- The reverse index (key "dependents", dep) follows the deps of each record.
 local function index_dependents(id, old_deps_json, new_deps_json)
   local new_deps = cjson.decode(new_deps_json or "[]")
@@ -16,13 +17,16 @@ local function index_dependents(id, old_deps_json, new_deps_json)
 end
 
 local records = cjson.decode(arg(1))
+local rule = cjson.decode(arg(2))
 for _, record in ipairs(records) do
   local id = record.step_id
   local step = key("step", id)
   local old = redis.call("HMGET", step, "status", "family", "retries", "deps")
-  local status = "PENDING"
-  if old[1] and redis.call("EXISTS", key("lease", id)) == 1 then status = old[1]
-  elseif is_disabled(id) then status = "DISABLED" end
+  local case = "other"
+  if old[1] and redis.call("EXISTS", key("lease", id)) == 1 then case = "leased"
+  elseif is_disabled(id) then case = "disabled" end
+  local status = rule[case]
+  if status == "" then status = old[1] or rule.other end
   local fields = {"status", status, "retries", old[3] or record.fields.retries or "0", "updated", NOW_S}
   for name, value in pairs(record.fields) do
     if name ~= "status" and name ~= "retries" and name ~= "updated" then
