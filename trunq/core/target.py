@@ -13,7 +13,7 @@ import random
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -21,13 +21,21 @@ _TMP_MARK = "-trunq-tmp-"
 _known_dirs: set[str] = set()
 
 
+# Who hears of paths read and written: trunq.runs installs itself when a Run can be active
+# (core does not import the rooms above it).
+_artifact_listener: Callable[[str, str], None] | None = None
+
+
+def set_artifact_listener(listener: Callable[[str, str], None] | None) -> None:
+    """Install ``listener(path, "upstream" | "downstream")`` (None to remove)."""
+    global _artifact_listener
+    _artifact_listener = listener
+
+
 def _note_artifact(path: str, direction: str) -> None:
     """Tell an active Run (if any) that this path was read or written."""
-    try:
-        from trunq.runs import note_artifact
-    except ImportError:
-        return
-    note_artifact(path, direction)
+    if _artifact_listener is not None:
+        _artifact_listener(path, direction)
 
 
 class Target(ABC):

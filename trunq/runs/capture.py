@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
+from trunq.core import target
+
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
 
@@ -47,6 +49,9 @@ def note_artifact(path: Any, direction: str) -> None:
     if block is not None:
         block._register_artifact(str(path), direction)
 
+
+
+target.set_artifact_listener(note_artifact)
 
 def current_run() -> Any:
     """The run (context-manager run or step run) active in this context, if any."""
