@@ -8,7 +8,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.cluster
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
 

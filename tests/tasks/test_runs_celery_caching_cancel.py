@@ -12,7 +12,7 @@ import pytest
 import trunq.runs as runs
 from trunq.runs import RunFailed, RunInProgress, RunStatus
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.cluster]
 
 
 def _executions(counter):

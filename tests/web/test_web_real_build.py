@@ -23,6 +23,8 @@ from trunq.scheduler.redis import RedisStateStore
 from trunq.tasks.cancel import CANCEL_REASON
 from trunq.web import create_app
 
+pytestmark = [pytest.mark.cluster, pytest.mark.browser]
+
 MODULE = ["--module", "live_steps", "--no-lock"]
 PARTS = 8
 TOTAL_STEPS = PARTS + 4  # the parts, the note, the sleeper, the listener and the report
