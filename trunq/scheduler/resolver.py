@@ -40,6 +40,11 @@ class Resolver:
         self.default_retries = default_retries
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
+    def use_threads(self, threads: int) -> None:
+        """Check completeness with ``threads`` threads from now on (``--parallel-scheduling``)."""
+        if self._pool is None and threads > 1:
+            self._pool = ThreadPoolExecutor(threads)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
