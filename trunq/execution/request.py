@@ -31,7 +31,6 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--worker-timeout": ("worker_timeout", True),
     "--redis-url": ("redis_url", True),
     "--no-progress": ("no_progress", False),
-    "--detailed-summary": ("detailed_summary", False),
 }
 
 
