@@ -102,6 +102,8 @@ def _store_option(request: BuildRequest, key: str, value: str) -> None:
             request.env["workers"] = int(value)
         except ValueError:
             raise UsageError(f"--workers needs a whole number, got {value!r}") from None
+        if request.env["workers"] < 1:
+            raise UsageError(f"--workers needs at least 1, got {value!r}")
     elif key == "worker_timeout":
         try:
             request.env["worker_timeout"] = float(value)
