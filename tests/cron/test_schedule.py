@@ -17,6 +17,8 @@ from tests.support.recurring import trunq_env
 from trunq.config import Configuration
 from trunq.cron import ScheduleDaemon, load_schedules
 
+pytestmark = pytest.mark.slow  # real processes on an accelerated clock, seconds each
+
 
 def at(text: str) -> float:
     return datetime.datetime.fromisoformat(text).replace(tzinfo=datetime.UTC).timestamp()
