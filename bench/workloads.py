@@ -11,6 +11,7 @@ root step of a workload of about ``n`` steps:
 
 from __future__ import annotations
 
+import functools
 import os
 
 WIDTH = 100
@@ -77,16 +78,17 @@ def define(api, wrapper_base, target_cls):
         def requires(self):
             return [Layer(layer=self.n // WIDTH - 1, i=i, out=self.out) for i in range(WIDTH)]
 
-    def make_root(kind: str, n: int, out: str):
-        if kind == "chain":
-            return Chain(n=n - 1, out=out)
-        if kind == "layered":
-            return LayeredTop(n=n, out=out)
-        if kind in ("fanin", "complete"):
-            return FanIn(n=n, out=out)
-        raise ValueError(kind)
+    return functools.partial(_make_root, Chain, LayeredTop, FanIn)
 
-    return make_root
+
+def _make_root(chain, layered_top, fan_in, kind: str, n: int, out: str):
+    if kind == "chain":
+        return chain(n=n - 1, out=out)
+    if kind == "layered":
+        return layered_top(n=n, out=out)
+    if kind in ("fanin", "complete"):
+        return fan_in(n=n, out=out)
+    raise ValueError(kind)
 
 
 def prepare_complete(n: int, out: str) -> None:

@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 
+from tests.waiting import wait_for
+
 MODULE = textwrap.dedent('''
     import os
     import trunq
@@ -192,20 +194,22 @@ def test_no_redis_without_local_scheduler_is_one_line(project):
 def test_lock_refuses_a_second_identical_build(project):
     slow = project / "slow_module.py"
     slow.write_text(textwrap.dedent('''
-        import time, trunq
+        import os, time, trunq
         class Slow(trunq.Step):
             def run(self):
-                time.sleep(3)
+                open("started", "w").close()  # the test waits for this, not for a fixed time
+                deadline = time.monotonic() + 60
+                while not os.path.exists("stop") and time.monotonic() < deadline:
+                    time.sleep(0.05)
     '''))
     first = subprocess.Popen(["trunq", "--module", "slow_module", "Slow", "--local-scheduler"], cwd=project,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        import time
-
-        time.sleep(1.0)
+        wait_for(lambda: (project / "started").exists(), what="the first build to run its step")
         second = trunq(project, "--module", "slow_module", "Slow", "--local-scheduler")
         assert second.returncode == 6
         assert "already running" in second.stderr
     finally:
+        (project / "stop").touch()
         first.kill()
-        first.wait()
+        first.communicate()

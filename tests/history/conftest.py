@@ -78,7 +78,7 @@ def postgres_url(postgres_server):
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def history(request, tmp_path):
     from trunq.history import History
 

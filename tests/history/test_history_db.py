@@ -97,6 +97,7 @@ def test_default_location_is_the_runs_root(tmp_path, monkeypatch):
     assert (tmp_path / "runs" / "history.sqlite3").is_file()
 
 
+@pytest.mark.postgres
 def test_history_url_from_environment(postgres_url, monkeypatch):
     monkeypatch.setenv("TRUNQ_HISTORY_URL", postgres_url)
     store = History.from_url()

@@ -94,3 +94,16 @@ def test_corrupt_record_gives_one_line(runs_dir):
     assert result.returncode == 1
     assert "unreadable record" in result.stderr and "Traceback" not in result.stderr
     assert trunq("runs").returncode == 0
+
+
+def test_runs_root_comes_from_config_below_the_environment(tmp_path, monkeypatch):
+    from trunq import config
+    from trunq.runs._fs import runs_root
+
+    (tmp_path / "trunq.toml").write_text(f'[runs]\nroot = "{tmp_path / "configured"}"\n')
+    monkeypatch.setenv("TRUNQ_CONFIG_PATH", str(tmp_path / "trunq.toml"))
+    monkeypatch.delenv("TRUNQ_RUNS_DIR")
+    config.set_config(None)
+    assert runs_root() == tmp_path / "configured"
+    monkeypatch.setenv("TRUNQ_RUNS_DIR", str(tmp_path / "from-env"))
+    assert runs_root() == tmp_path / "from-env"

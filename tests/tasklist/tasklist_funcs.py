@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def read_calls(path) -> list[str]:
     """The values logged by record_call, one per execution."""
-    return open(path).read().split() if os.path.exists(path) else []
+    return Path(path).read_text().split() if os.path.exists(path) else []
 
 
 def add(a, b):

@@ -10,7 +10,7 @@ from tasklist_funcs import add, fail_with
 
 from trunq.tasklist import TaskList, defer
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.slow]
 
 
 def trunq(*args, cwd):

@@ -14,7 +14,7 @@ import psutil
 import pytest
 from tasklist_funcs import read_calls
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 DRIVER = """
 import os, sys

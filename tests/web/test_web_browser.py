@@ -18,6 +18,8 @@ from trunq.history import History
 from trunq.scheduler.redis import RedisStateStore
 from trunq.web import create_app
 
+pytestmark = pytest.mark.browser
+
 PARTS = 6
 TOTAL_STEPS = 2 * PARTS + 3
 

@@ -17,22 +17,24 @@ from urllib.parse import quote
 import pytest
 from web_support import ACTIONS_ON, TOKEN, LiveServer
 
-from tests.integration.conftest import HERE as STEPS_DIR
-from tests.integration.conftest import Cluster, running_cluster, stop_group
+from tests.support.cluster import STEPS_DIR, Cluster, stop_group
 from trunq.history import History
 from trunq.scheduler.redis import RedisStateStore
 from trunq.tasks.cancel import CANCEL_REASON
 from trunq.web import create_app
+
+pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
 MODULE = ["--module", "live_steps", "--no-lock"]
 PARTS = 8
 TOTAL_STEPS = PARTS + 4  # the parts, the note, the sleeper, the listener and the report
 
 
-@pytest.fixture(scope="module")
-def real_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with running_cluster(tmp_path_factory.mktemp("web-cluster")) as running:
-        yield running
+@pytest.fixture
+def real_cluster(cluster: Cluster) -> Cluster:
+    """The shared cluster, emptied of other tests' steps: these tests count what the store holds."""
+    cluster.clear_step_state()
+    return cluster
 
 
 @pytest.fixture(scope="module")

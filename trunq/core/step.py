@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from trunq.core import registry
+from trunq.core.completion import is_complete
 from trunq.core.graph import flatten, getpaths
-from trunq.parameter import (
+from trunq.core.parameters import (
     NO_VALUE,
     DuplicateParameterException,
     MissingParameterException,
@@ -427,8 +428,6 @@ class WrapperStep(Step):
     """A step that only groups others: complete when all its requirements are."""
 
     def complete(self) -> bool:
-        from trunq.scheduler.resolver import is_complete
-
         return all(is_complete(dep) for dep in flatten(self.requires()))
 
 

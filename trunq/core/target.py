@@ -24,15 +24,21 @@ _TMP_MARK = "-trunq-tmp-"
 _known_dirs: set[str] = set()
 
 
-# Installed by ``trunq.runs`` when it is imported: records what the active Run reads and
-# writes. Core imports nothing of runs; without it, nothing is recorded.
-artifact_listener: Callable[[str, str], None] | None = None
+# Who hears of paths read and written: trunq.runs installs itself when a Run can be active
+# (core does not import the rooms above it).
+_artifact_listener: Callable[[str, str], None] | None = None
+
+
+def set_artifact_listener(listener: Callable[[str, str], None] | None) -> None:
+    """Install ``listener(path, "upstream" | "downstream")`` (None to remove)."""
+    global _artifact_listener
+    _artifact_listener = listener
 
 
 def _note_artifact(path: str, direction: str) -> None:
     """Tell an active Run (if any) that this path was read or written."""
-    if artifact_listener is not None:
-        artifact_listener(path, direction)
+    if _artifact_listener is not None:
+        _artifact_listener(path, direction)
 
 
 class FileSystemException(Exception):

@@ -15,6 +15,8 @@ from trunq.execution.summary import TrunqRunResult
 
 logger = logging.getLogger("trunq")
 
+PARALLEL_SCHEDULING_THREADS = 8
+
 
 class DefaultFactory:
     """Makes the scheduler and the worker of a build; pass your own to ``build()``."""
@@ -185,6 +187,8 @@ def _takes_options(create_worker: Any) -> bool:
 def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None:
     if env.get("worker_force_multiprocessing") or config.getboolean("worker", "force_multiprocessing", False):
         worker.force_multiprocessing = True
+    if env.get("parallel_scheduling") or config.getboolean("core", "parallel_scheduling", False):
+        worker.resolver.use_threads(PARALLEL_SCHEDULING_THREADS)
     timeout = env.get("worker_timeout") or config.getfloat("worker", "timeout", None)
     if timeout:
         worker.default_timeout = float(timeout)

@@ -31,7 +31,6 @@ _OPTIONS: dict[str, tuple[str, bool]] = {
     "--worker-timeout": ("worker_timeout", True),
     "--redis-url": ("redis_url", True),
     "--no-progress": ("no_progress", False),
-    "--detailed-summary": ("detailed_summary", False),
     "--detach": ("detach", False),
 }
 
@@ -104,6 +103,8 @@ def _store_option(request: BuildRequest, key: str, value: str) -> None:
             request.env["workers"] = int(value)
         except ValueError:
             raise UsageError(f"--workers needs a whole number, got {value!r}") from None
+        if request.env["workers"] < 1:
+            raise UsageError(f"--workers needs at least 1, got {value!r}")
     elif key == "worker_timeout":
         try:
             request.env["worker_timeout"] = float(value)

@@ -29,28 +29,14 @@ def runs_root() -> Path:
     return Path.cwd() / DEFAULT_RUNS_DIR
 
 
-_NO_CONFIG = object()
-_config_module: object | None = None
-
-
 def _configured_root() -> str | None:
-    """``[runs] root`` from ``trunq.config``; tolerant because that module is optional here."""
-    global _config_module
-    if _config_module is None:
-        try:
-            from trunq import config as loaded  # type: ignore[attr-defined]
-        except ImportError:
-            loaded = _NO_CONFIG  # a failed import is slow: remember it
-        _config_module = loaded
-    config = _config_module
-    if config is _NO_CONFIG:
-        return None
-    getter = getattr(config, "get_value", None) or getattr(config, "get", None)
-    if getter is None:
-        return None
+    """``[runs] root`` from trunq's config (below ``$TRUNQ_RUNS_DIR``); a broken config does
+    not break run recording."""
+    from trunq.config import get_config
+
     try:
-        value = getter("runs", "root")
-    except Exception:  # a missing section/key must not break run recording
+        value = get_config().get("runs", "root", None)
+    except Exception:  # a malformed config file is reported by the command that loads it
         return None
     return str(value) if value else None
 

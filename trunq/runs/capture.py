@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, Protocol
 
-from trunq.core import target as _core_target
+from trunq.core import target
 
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.5
@@ -61,9 +61,8 @@ def note_artifact(path: Any, direction: str) -> None:
         block._register_artifact(str(path), direction)
 
 
-# Targets (``trunq.core.target``) report reads and writes through this; core imports no runs.
-_core_target.artifact_listener = note_artifact
 
+target.set_artifact_listener(note_artifact)
 
 def current_run() -> Any:
     """The run (context-manager run or step run) active in this context, if any."""

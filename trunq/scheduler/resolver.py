@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from trunq.core.completion import clear_completion_cache, is_complete  # noqa: F401  (re-exported)
 from trunq.core.errors import DependencyCycleError
 from trunq.core.events import Event
 from trunq.core.graph import find_cycle
@@ -22,26 +23,6 @@ from trunq.scheduler.core import (
 
 logger = logging.getLogger("trunq")
 
-# Positive completeness results of the current build: a complete step stays complete,
-# and WrapperStep.complete() would otherwise check every requirement twice. Keyed by object
-# identity (steps are instance-cached) so a lookup needs no step id; the value keeps the
-# step alive so its id() cannot be reused.
-_complete_cache: dict[int, Any] = {}
-
-
-def is_complete(step: Any) -> bool:
-    if id(step) in _complete_cache:
-        return True
-    result = step.complete()
-    if not isinstance(result, bool):
-        raise TypeError(f"{step!r}.complete() returned {type(result).__name__}, not a bool")
-    if result:
-        _complete_cache[id(step)] = step
-    return result
-
-
-def clear_completion_cache() -> None:
-    _complete_cache.clear()
 
 
 def _check(step: Any) -> bool | BaseException:
@@ -59,6 +40,11 @@ class Resolver:
         self.core = core
         self.attempts = attempts  # RetryPolicy.attempts: runs of a step before giving up
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
+
+    def use_threads(self, threads: int) -> None:
+        """Check completeness with ``threads`` threads from now on (``--parallel-scheduling``)."""
+        if self._pool is None and threads > 1:
+            self._pool = ThreadPoolExecutor(threads)
 
     def close(self) -> None:
         if self._pool is not None:

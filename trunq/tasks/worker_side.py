@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from trunq.core import registry
 from trunq.execution.execute import (
     ALREADY_COMPLETE,
     DONE,
@@ -173,6 +174,13 @@ class LeaseKeeper:
 lease_keeper = LeaseKeeper()
 
 
+def forget_step_instances() -> None:
+    """Drop what this payload built: a long-lived worker must not keep every step it ever ran
+    (the registry's instance cache) nor their completeness answers."""
+    clear_completion_cache()
+    registry.clear_instance_cache()
+
+
 def run_payload(payload: dict[str, Any]) -> str:
     """Execute one dispatched step; returns what happened (for Celery's log only)."""
     return run_payload_with(process_store(), payload, execution_id())
@@ -199,7 +207,7 @@ def run_payload_with(store: Any, payload: dict[str, Any], worker: str) -> str:
         outcome = Outcome(FAILED, CANCEL_REASON)
     finally:
         ended = lease_keeper.untrack(key)
-        clear_completion_cache()
+        forget_step_instances()
     if ended == LOST:
         logger.warning("trunq: %s lost its lease while running; its result is not recorded", first_id)
         return "lost"

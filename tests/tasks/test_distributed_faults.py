@@ -9,10 +9,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import psutil
+import pytest
 
-from tests.integration.conftest import running_cluster
 from tests.redis_fixtures import redis_command
+from tests.support.cluster import running_cluster
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.cluster
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
 

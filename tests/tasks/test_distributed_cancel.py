@@ -13,6 +13,8 @@ import pytest
 from tests.waiting import wait_for
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S
 
+pytestmark = pytest.mark.cluster
+
 MODULE = ["--module", "live_steps", "--no-lock"]
 
 

@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import time
+from pathlib import Path
 
 import trunq
 
@@ -52,7 +53,7 @@ class BulkDaily(trunq.Step):
     @staticmethod
     def done_days():
         done_file = os.path.join(out_dir(), "bulk_done.txt")
-        return set(open(done_file).read().split()) if os.path.exists(done_file) else set()
+        return set(Path(done_file).read_text().split()) if os.path.exists(done_file) else set()
 
     @classmethod
     def bulk_complete(cls, dates):

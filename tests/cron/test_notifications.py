@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+pytestmark = pytest.mark.slow  # real processes on an accelerated clock, seconds each
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -6,7 +6,10 @@ import datetime
 import json
 from pathlib import Path
 
+import pytest
 from my_steps import utc_today
+
+pytestmark = pytest.mark.slow  # real `trunq` processes, seconds each
 
 
 def made_days(directory: Path) -> list[datetime.date]:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a project directory with the test step modules, and a ``trunq`` runner."""
+"""Fixtures of tests/tools and tests/cron (imported by their conftest files): a project directory
+with the test step modules (``recurring_project/``), and a ``trunq`` runner."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).parent / "project"
+PROJECT = Path(__file__).parent / "recurring_project"
 
 if str(PROJECT) not in sys.path:  # in-process tests import the same step modules
     sys.path.insert(0, str(PROJECT))

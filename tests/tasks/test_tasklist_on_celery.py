@@ -16,7 +16,7 @@ from celery_helpers import dostuff, fail_with, prepare, read_lines, segfault, sp
 
 from trunq.tasklist import AutoKilled, TaskList, WorkerDied, defer
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.timeout(90), pytest.mark.cluster]
 
 
 @pytest.fixture

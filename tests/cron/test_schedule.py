@@ -13,10 +13,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.recurring import trunq_env
 from trunq.config import Configuration
 from trunq.cron import ScheduleDaemon, load_schedules
 
-from .conftest import trunq_env
+pytestmark = pytest.mark.slow  # real processes on an accelerated clock, seconds each
 
 
 def at(text: str) -> float:

@@ -11,6 +11,8 @@ import pytest
 from tests.redis_fixtures import free_port
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.cluster
+
 MODULE = ["--module", "dist_steps", "--no-lock"]
 
 

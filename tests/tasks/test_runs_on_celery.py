@@ -12,7 +12,7 @@ import pytest
 import trunq.runs as runs
 from trunq.runs import RunStatus, RunType
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.cluster]
 
 
 def test_calling_a_function_runs_it_on_a_worker(celery, runs_dir, pool):

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_temporary_path_failure_leaves_nothing(tmp_path):
     target = trunq.LocalTarget(tmp_path / "final")
     with pytest.raises(RuntimeError):
         with target.temporary_path() as tmp:
-            open(tmp, "w").write("half")
+            Path(tmp).write_text("half")
             raise RuntimeError
     assert os.listdir(tmp_path) == []
 

@@ -12,7 +12,7 @@ import pytest
 import trunq.runs as runs
 from trunq.runs import RunFailed, RunInProgress, RunStatus
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.cluster]
 
 
 def _executions(counter):
@@ -109,14 +109,16 @@ def test_cancel_of_a_queued_run_means_it_never_starts(celery, tmp_path):
         assert time.monotonic() < deadline, "the pool did not start 4 runs"
         time.sleep(0.02)
     queued = fn.run(0, run_name="queued")
-    time.sleep(0.3)
-    assert queued.refresh().status == RunStatus.NOT_STARTED
+    assert queued.refresh().status == RunStatus.NOT_STARTED  # every slot is busy
 
     assert celery.cancel("queued") is True
     assert celery.get_run("queued").status == RunStatus.CANCELLED
     for index in range(4):
         assert celery.cancel(f"busy{index}") is True
-    time.sleep(1.0)  # the freed slots would pick the queued message up now
+    # Runs sent after the cancelled one, one per slot, have finished: the freed slots took the
+    # queue past the cancelled message, so had it been going to start it would have by now.
+    after = [fn.run(0, run_name=f"after{index}") for index in range(4)]
+    assert [run.wait(20).result() for run in after] == ["woke up"] * 4
     record = celery.get_run("queued")
     assert record.status == RunStatus.CANCELLED and record.stdout() == ""
     assert not (record.path / ".lock").exists()

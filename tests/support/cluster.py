@@ -1,9 +1,11 @@
-"""A real cluster for the distributed tests: redis-server plus `celery -A trunq worker` processes.
+"""A real cluster: redis-server plus `celery -A trunq worker` processes (a plain module, not a conftest).
 
-``cluster`` (session): one Redis and two workers (prefork, 2 processes each). Tests talk to
-it through the ``trunq`` command (``cluster.trunq(...)``/``cluster.spawn(...)``) or
-in-process. Every process is started in its own session and stopped by PID (its process
-group) in the finalizer.
+The session fixture ``cluster`` (tests/conftest.py) starts ONE of these for every distributed
+test (tests/tasks, the real-build web tests): one Redis and two workers (prefork, 2 processes
+each). Tests talk to it through the ``trunq`` command (``cluster.trunq(...)``/``cluster.spawn(...)``)
+or in-process. Every process is started in its own session and stopped by PID (its process
+group) when the block of ``running_cluster`` ends. The workers find the step modules of
+``worker_steps/`` on their PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 
 from tests.redis_fixtures import RedisServer, find_redis_server
 
-HERE = Path(__file__).resolve().parent
+STEPS_DIR = Path(__file__).resolve().parent / "worker_steps"
 TRUNQ = shutil.which("trunq") or "trunq"
 CELERY = shutil.which("celery") or "celery"
 LEASE_SECONDS = "3"
@@ -64,7 +66,7 @@ class Cluster:
             "TRUNQ__core__local_scheduler": "false",
             "TRUNQ__core__lease_seconds": LEASE_SECONDS,
             "TRUNQ_RUNS_DIR": str(self.workdir / "runs"),
-            "PYTHONPATH": os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "PYTHONPATH": os.pathsep.join([str(STEPS_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
             "PYTHONUNBUFFERED": "1",
         })
         env.update(extra)
@@ -147,6 +149,20 @@ class Cluster:
 
         return connect(self.url)
 
+    def clear_step_state(self) -> None:
+        """Forget every step, event and index (not the workers' heartbeats nor Celery's queues),
+        for a test that counts what the store holds on this shared cluster."""
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            keep = (b"{trunq}:worker:", b"{trunq}:workers")
+            doomed = [key for key in client.scan_iter(match="{trunq}:*", count=1000) if not key.startswith(keep)]
+            for start in range(0, len(doomed), 500):
+                client.delete(*doomed[start:start + 500])
+        finally:
+            client.close()
+
     def stop(self) -> None:
         for process in [*self.clients, *self.workers]:
             stop_group(process)
@@ -185,35 +201,3 @@ def running_cluster(workdir: Path, workers: int = 2) -> Iterator[Cluster]:
     finally:
         running.stop()
         running.redis.stop()
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with running_cluster(tmp_path_factory.mktemp("cluster")) as running:
-        yield running
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A per-test directory for step outputs and the executions log."""
-    (tmp_path / "out").mkdir()
-    return tmp_path
-
-
-@pytest.fixture
-def dist_steps(monkeypatch: pytest.MonkeyPatch, cluster: Cluster):  # noqa: ANN201 - the module
-    """The step module, imported in this process as the workers import it."""
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("TRUNQ_REDIS_URL", cluster.url)
-    monkeypatch.setenv("TRUNQ__core__lease_seconds", LEASE_SECONDS)
-    monkeypatch.setenv("TRUNQ_RUNS_DIR", str(cluster.workdir / "runs"))
-    import dist_steps as module
-
-    return module
-
-
-@pytest.fixture
-def private_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A cluster of its own (one worker) for a test that restarts Redis."""
-    with running_cluster(tmp_path_factory.mktemp("private"), workers=1) as running:
-        yield running
