@@ -114,6 +114,18 @@ def _spec_from_options(name: str, options: dict[str, Any]) -> ScheduleSpec:
     )
 
 
+def _number(section: dict[str, Any], key: str, default: Any, kind: Callable[[Any], Any]) -> Any:
+    value = section.get(key, default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or number < 0:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"[schedule] {key} must be {noun} >= 0, got {value!r}")
+    return number
+
+
 def load_schedules(config: Any) -> tuple[list[ScheduleSpec], DaemonOptions]:
     """Schedules from ``[schedule.NAME]`` sections (TOML tables or cfg sections) and daemon options."""
     top = config.section("schedule")
@@ -126,8 +138,8 @@ def load_schedules(config: Any) -> tuple[list[ScheduleSpec], DaemonOptions]:
     options = DaemonOptions(
         state_file=state_file,
         log_dir=os.path.expanduser(str(top.get("log_dir") or os.path.join(os.path.dirname(state_file), "logs"))),
-        grace_seconds=float(top.get("grace_seconds", 300)),
-        max_catchup=int(top.get("max_catchup", 100)),
+        grace_seconds=_number(top, "grace_seconds", 300, float),
+        max_catchup=_number(top, "max_catchup", 100, int),
     )
     return specs, options
 
