@@ -389,6 +389,13 @@ def list_command(count: int, now_text: str | None) -> None:
         click.echo(f"  next: {upcoming}")
 
 
+def _nap(seconds: float, stopping: list[bool]) -> None:
+    """Sleep up to ``seconds``, waking within 0.2 s of a SIGTERM."""
+    deadline = time.monotonic() + seconds
+    while not stopping and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.2))
+
+
 @schedule_group.command("run")
 @click.option("--poll", default=15.0, show_default=True, help="Real seconds between two clock checks.")
 @click.option("--now", "now_text", help="Start the clock at this time (epoch seconds or ISO date-time).")
@@ -419,7 +426,7 @@ def run_command(poll: float, now_text: str | None, speed: float, until_text: str
             if once or (until is not None and clock() >= until):
                 daemon.wait_for_children()
                 break
-            time.sleep(poll)
+            _nap(poll, stopping)
     except KeyboardInterrupt:
         pass
     daemon.state.save()  # running builds keep going; their pids stay in the state file
