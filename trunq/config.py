@@ -88,7 +88,16 @@ class Configuration:
         return parse_bool(value, f"[{section}] {key}")
 
     def getintdict(self, section: str) -> dict[str, int]:
-        return {key: self.getint(section, key) or 0 for key in self._sections.get(section, {})}
+        """A section of whole numbers (resource capacities): 1.5 or "two" is a ConfigError."""
+        result = {}
+        for key, value in self._sections.get(section, {}).items():
+            if isinstance(value, float) or isinstance(value, bool):
+                raise ConfigError(f"[{section}] {key} must be an integer, got {value!r}")
+            number = self.getint(section, key) or 0
+            if number < 0:
+                raise ConfigError(f"[{section}] {key} must not be negative, got {value!r}")
+            result[key] = number
+        return result
 
 
 def parse_bool(value: Any, where: str) -> bool:

@@ -114,6 +114,18 @@ def _spec_from_options(name: str, options: dict[str, Any]) -> ScheduleSpec:
     )
 
 
+def _number(section: dict[str, Any], key: str, default: Any, kind: Callable[[Any], Any]) -> Any:
+    value = section.get(key, default)
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or number < 0:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"[schedule] {key} must be {noun} >= 0, got {value!r}")
+    return number
+
+
 def load_schedules(config: Any) -> tuple[list[ScheduleSpec], DaemonOptions]:
     """Schedules from ``[schedule.NAME]`` sections (TOML tables or cfg sections) and daemon options."""
     top = config.section("schedule")
@@ -126,8 +138,8 @@ def load_schedules(config: Any) -> tuple[list[ScheduleSpec], DaemonOptions]:
     options = DaemonOptions(
         state_file=state_file,
         log_dir=os.path.expanduser(str(top.get("log_dir") or os.path.join(os.path.dirname(state_file), "logs"))),
-        grace_seconds=float(top.get("grace_seconds", 300)),
-        max_catchup=int(top.get("max_catchup", 100)),
+        grace_seconds=_number(top, "grace_seconds", 300, float),
+        max_catchup=_number(top, "max_catchup", 100, int),
     )
     return specs, options
 
@@ -357,6 +369,13 @@ def list_command(count: int, now_text: str | None) -> None:
         click.echo(f"  next: {upcoming}")
 
 
+def _nap(seconds: float, stopping: list[bool]) -> None:
+    """Sleep up to ``seconds``, waking within 0.2 s of a SIGTERM."""
+    deadline = time.monotonic() + seconds
+    while not stopping and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, 0.2))
+
+
 @schedule_group.command("run")
 @click.option("--poll", default=15.0, show_default=True, help="Real seconds between two clock checks.")
 @click.option("--now", "now_text", help="Start the clock at this time (epoch seconds or ISO date-time).")
@@ -387,7 +406,7 @@ def run_command(poll: float, now_text: str | None, speed: float, until_text: str
             if once or (until is not None and clock() >= until):
                 daemon.wait_for_children()
                 break
-            time.sleep(poll)
+            _nap(poll, stopping)
     except KeyboardInterrupt:
         pass
     daemon.state.save()  # running builds keep going; their pids stay in the state file

@@ -10,7 +10,11 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.cluster
 
 MODULE = ["--module", "dist_steps", "--no-lock"]
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.cluster
+
 MODULE = ["--module", "dist_steps", "--no-lock"]
 
 

@@ -6,7 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.cluster
 
 MARKER = "printer-marker-7b1e"
 
@@ -22,7 +26,7 @@ def active_names(cluster) -> list[str]:  # noqa: ANN001
     return names
 
 
-def test_monitoring_names_the_step_and_its_output_stays_in_its_run(cluster, root: Path) -> None:
+def test_monitoring_names_the_step_and_its_output_stays_in_its_run(cluster, dist_steps, root: Path) -> None:
     from visibility_steps import VisiblePrinter
 
     step_id = VisiblePrinter(root=str(root)).step_id

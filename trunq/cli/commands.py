@@ -55,6 +55,10 @@ class TrunqGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if _wants_default_build(args):
+            typo = _command_typo(args[0])
+            if typo:
+                click.echo(f"trunq: error: no command {args[0]!r}; did you mean {typo}?", err=True)
+                ctx.exit(2)
             args = ["build", *args]
         return super().parse_args(ctx, args)
 
@@ -64,6 +68,16 @@ def _wants_default_build(args: list[str]) -> bool:
     if not args or args[0] in ("--help", "-h", "--version"):
         return False
     return args[0] not in _COMMANDS
+
+
+def _command_typo(word: str) -> str | None:
+    """The command a lowercase first word misspells (families are CamelCase: ``trunq MyStep``)."""
+    if word.startswith("-") or word != word.lower() or not word.isidentifier():
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(word, list(_COMMANDS), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 @click.group(cls=TrunqGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,7 +92,13 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="trunq")
+    from trunq.core.errors import TrunqError
+
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="trunq")
+    except TrunqError as exc:  # a sub-command that let a user error through: one line, its code
+        click.echo(f"trunq: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trunq.core.errors import UnknownStepError
+from trunq.core.errors import AmbiguousStepError, UnknownStepError
 
 if TYPE_CHECKING:
     from trunq.core.step import Step
@@ -24,7 +26,10 @@ _TRUNCATE_HASH = 10
 _INVALID_ID_CHARS = re.compile(r"[^A-Za-z0-9_]")
 
 
-_families: dict[str, type[Step]] = {}
+# family -> the classes defined under it, at most one per source file: redefining a class
+# in the same file (a reload, a test's local class) replaces it; two files are ambiguous.
+_families: dict[str, list[type[Step]]] = {}
+_origins: dict[type[Step], tuple[str, int]] = {}  # class -> (file, line) of its definition
 _classes: list[type[Step]] = []
 _instances: dict[tuple[Any, ...], Step] = {}
 _namespaces: dict[str, str] = {}
@@ -73,17 +78,49 @@ cli_overrides: dict[str, dict[str, str]] = {}
 
 
 def register(cls: type[Step]) -> None:
-    """Called for each Step subclass; the latest definition of a family wins."""
-    _families[cls.get_step_family()] = cls
+    """Called for each Step subclass; a family's lookup decides between its definitions."""
+    origin = _origin(cls)
+    _origins[cls] = origin
+    family = cls.get_step_family()
+    kept = [other for other in _families.get(family, []) if _origins[other][0] != origin[0]]
+    _families[family] = [*kept, cls]
     cls._class_index = len(_classes)
     _classes.append(cls)
 
 
+def _origin(cls: type[Step]) -> tuple[str, int]:
+    """(file, line) of the class statement; the module name when it has no file."""
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    where = os.path.realpath(path) if path else cls.__module__
+    frame = sys._getframe(1)
+    for _ in range(8):  # the class body's caller: register <- __init_subclass__ <- class statement
+        if frame is None:
+            break
+        if frame.f_globals.get("__name__") == cls.__module__:
+            return where, frame.f_lineno
+        frame = frame.f_back
+    return where, 0
+
+
 def get_step_cls(family: str) -> type[Step]:
-    cls = _families.get(family)
-    if cls is None:
+    """The class of ``family``: the most derived when definitions subclass each other."""
+    candidates = _families.get(family)
+    if not candidates:
         raise UnknownStepError(f"unknown step family {family!r}{_suggestion(family)}")
-    return cls
+    best = candidates[0]
+    for cls in candidates[1:]:
+        if issubclass(cls, best):
+            best = cls
+        elif not issubclass(best, cls):
+            raise AmbiguousStepError(
+                f"step family {family!r} is ambiguous: defined by {_describe(best)} and by {_describe(cls)}")
+    return best
+
+
+def _describe(cls: type[Step]) -> str:
+    path, line = _origins.get(cls, ("?", 0))
+    return f"{cls.__module__}:{cls.__qualname__} ({path}:{line})"
 
 
 def _suggestion(family: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,11 +101,12 @@ def _store_option(request: BuildRequest, key: str, value: str) -> None:
         request.modules.append(value)
     elif key == "workers":
         try:
-            request.env["workers"] = int(value)
+            workers = int(value)
         except ValueError:
             raise UsageError(f"--workers needs a whole number, got {value!r}") from None
-        if request.env["workers"] < 1:
-            raise UsageError(f"--workers needs at least 1, got {value!r}")
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {value!r}")
+        request.env["workers"] = workers
     elif key == "worker_timeout":
         try:
             request.env["worker_timeout"] = float(value)
@@ -120,8 +122,29 @@ def import_modules(modules: list[str]) -> None:
     for module in modules:
         try:
             importlib.import_module(module)
-        except ImportError as exc:
-            raise UsageError(f"cannot import module {module!r}: {exc}") from None
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name) and not _user_frames(exc):
+                raise UsageError(f"cannot import module {module!r}: {exc}") from None
+            raise UsageError(_import_failure(module, exc)) from exc
+        except Exception as exc:  # the user's module is broken: show where, in their code only
+            raise UsageError(_import_failure(module, exc)) from exc
+
+
+_TRUNQ_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_IMPORTLIB_DIR = os.path.dirname(importlib.__file__)
+
+
+def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of a traceback that are neither trunq's nor the import machinery's."""
+    return [frame for frame in traceback.extract_tb(exc.__traceback__)
+            if not frame.filename.startswith(("<frozen", _TRUNQ_DIR, _IMPORTLIB_DIR))]
+
+
+def _import_failure(module: str, exc: BaseException) -> str:
+    lines = [f"cannot import module {module!r}:"]
+    lines += [line.rstrip("\n") for line in traceback.format_list(_user_frames(exc))]
+    lines += [line.rstrip("\n") for line in traceback.format_exception_only(type(exc), exc)]
+    return "\n".join(lines)
 
 
 def find_family(family: str) -> type:

@@ -22,7 +22,12 @@ def runs_root() -> Path:
     """
     from_env = os.environ.get("TRUNQ_RUNS_DIR")
     if from_env:
-        return Path(from_env).expanduser().absolute()
+        root = Path(from_env).expanduser().absolute()
+        if root.exists() and not root.is_dir():
+            from trunq.core.errors import ConfigError
+
+            raise ConfigError(f"TRUNQ_RUNS_DIR={from_env} is not a directory")
+        return root
     from_config = _configured_root()
     if from_config:
         return Path(from_config).expanduser().absolute()

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from trunq.core.completion import clear_completion_cache, is_complete  # noqa: F401  (re-exported)
-from trunq.core.errors import DependencyCycleError
+from trunq.core.errors import DependencyCycleError, UnsatisfiableResourcesError
 from trunq.core.events import Event
 from trunq.core.graph import find_cycle
 from trunq.scheduler.core import (
@@ -102,6 +102,9 @@ class Resolver:
             return self._broken(node, exc, "requires()"), []
         node.deps = [dep.step_id for dep in deps]
         node.resources = resources
+        too_big = self._unsatisfiable(resources)
+        if too_big:
+            return self._refused(node, too_big), []
         node.batch_key = batch_key_for(step, resources)
         node.max_batch_size = step.max_batch_size
         node.retries_left = self.attempts(step) - 1
@@ -109,6 +112,24 @@ class Resolver:
         for dep in deps:
             step.trigger_event(Event.DEPENDENCY_DISCOVERED, step, dep)
         return node, deps
+
+    def _unsatisfiable(self, resources: dict[str, int]) -> str:
+        """Why these resources can never be granted ('' when they can)."""
+        limits = self.core.limits
+        for name, amount in sorted(resources.items()):
+            capacity = limits.get(name, 1)  # an undeclared resource has capacity 1
+            if amount > capacity:
+                return f"resource {name!r}: asks {amount}, capacity is {capacity}"
+        return ""
+
+    @staticmethod
+    def _refused(node: Node, why: str) -> Node:
+        error = UnsatisfiableResourcesError(f"{node.step!r} can never run: {why}")
+        node.status = SCHEDULING_ERROR
+        node.expl = str(error)
+        logger.error("%s", node.expl)
+        node.step.trigger_event(Event.BROKEN_STEP, node.step, error)
+        return node
 
     @staticmethod
     def _broken(node: Node, exc: BaseException, where: str) -> Node:

@@ -108,6 +108,8 @@ def run_task_file(
         # A cancelled task is killed before it gets here, so our copy of the record is current.
         records.mark_finished(run_paths, target, task.errorvalue, task.traceback, record=run_record)
     atomic_write(target, data)
+    if isinstance(error, TaskFileCorrupt) and not do_print:  # never silent: name the bad file
+        print(f"error: {error}", file=sys.stderr, flush=True)
     if failed and do_print:
         print(f"Error in {uuid}: {task.errorvalue!r}\n{task.traceback or ''}", file=sys.stderr, flush=True)
     if failed and do_raise and error is not None:

@@ -119,6 +119,17 @@ class DistGpuFan(DistBase):
         return [DistExclusive(root=self.root, n=n, sleep=self.sleep) for n in range(self.first, self.first + self.count)]
 
 
+class DistGreedy(DistBase):
+    """Asks two units of ``gpu`` whose capacity is one: it can never run."""
+
+    resources = {"gpu": 2}
+
+
+class DistAfterGreedy(DistBase):
+    def requires(self) -> DistGreedy:
+        return DistGreedy(root=self.root)
+
+
 class DistReporter(DistBase):
     """Reports a status message and progress, then waits for ``root/go``."""
 
