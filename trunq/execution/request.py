@@ -49,10 +49,22 @@ class BuildRequest:
         if self.family is None:
             raise UsageError("no step family given (e.g. `trunq build MyStep --module my_module`)")
         cls = find_family(self.family)
+        root, families = resolve_params(cls, self.params)
         registry.cli_overrides.clear()
-        registry.cli_overrides.update(resolve_params(cls, self.params))
+        registry.cli_overrides.update(families)
         registry.clear_instance_cache()
-        return cls()
+        # As luigi: ``--x`` belongs to the root instance only; ``--Family-x`` to every instance.
+        params = dict(cls.get_params())
+        kwargs = {name: _parse_root(cls, name, params[name], text) for name, text in root.items()}
+        return cls(**kwargs)
+
+
+def _parse_root(cls: type, name: str, param: Any, text: str) -> Any:
+    try:
+        return param.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid value {text!r} for --{name.replace('_', '-')} of "
+                         f"{cls.get_step_family()}: {exc}") from None
 
 
 def parse_build_args(args: list[str]) -> BuildRequest:
@@ -76,10 +88,10 @@ def parse_build_args(args: list[str]) -> BuildRequest:
             else:
                 request.env[key] = True
         elif token.startswith("--"):
-            if request.family is None:
-                raise UsageError(f"unknown option {name} (step parameters go after the step family)")
             value = inline
-            if value is None and position < len(args) and not args[position].startswith("--"):
+            if value is None and request.family is None and not _positional_after(args, position + 1):
+                pass  # the next word is the step family, so this option is a flag
+            elif value is None and position < len(args) and not args[position].startswith("--"):
                 value = args[position]
                 position += 1
             request.params.append((name, value))
@@ -93,6 +105,15 @@ def parse_build_args(args: list[str]) -> BuildRequest:
     if request.env.pop("no_progress", False):
         request.env["progress"] = False
     return request
+
+
+def _positional_after(args: list[str], start: int) -> bool:
+    """Whether a bare word (not an option's value) appears at or after ``start``."""
+    for index in range(start, len(args)):
+        word, before = args[index], args[index - 1]
+        if not word.startswith("-") and not (before.startswith("--") and "=" not in before):
+            return True
+    return False
 
 
 def _store_option(request: BuildRequest, key: str, value: str) -> None:
@@ -140,14 +161,19 @@ def find_family(family: str) -> type:
         raise
 
 
-def resolve_params(root: type, given: list[tuple[str, str | None]]) -> dict[str, dict[str, str]]:
-    """Map ``--x`` / ``--Family-x`` to ``{family: {param: text}}``; unknown names are errors."""
+def resolve_params(root: type, given: list[tuple[str, str | None]]
+                   ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Split ``--x`` (root instance) from ``--Family-x`` (every instance of Family).
+
+    Returns ``({param: text}, {family: {param: text}})``; unknown names are errors.
+    """
+    root_values: dict[str, str] = {}
     overrides: dict[str, dict[str, str]] = {}
     root_family = root.get_step_family()
     root_params = dict(root.get_params())
     for option, value in given:
         name = option[2:]
-        family, param_name = root_family, name.replace("-", "_")
+        family, param_name = None, name.replace("-", "_")
         params = root_params
         if param_name not in params:
             family, param_name, params = _class_level(name, option, root_family)
@@ -156,8 +182,11 @@ def resolve_params(root: type, given: list[tuple[str, str | None]]) -> dict[str,
             if not getattr(parameter, "is_bool", False):
                 raise UsageError(f"parameter {option} needs a value")
             value = "true"
-        overrides.setdefault(family, {})[param_name] = value
-    return overrides
+        if family is None:
+            root_values[param_name] = value
+        else:
+            overrides.setdefault(family, {})[param_name] = value
+    return root_values, overrides
 
 
 def _class_level(name: str, option: str, root_family: str) -> tuple[str, str, dict[str, Any]]:
