@@ -70,11 +70,23 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
+    if module is None and name in _luigi_names():
+        from trunq.core.compat import warn_renamed
+
+        new = _luigi_names()[name]
+        warn_renamed(f"trunq.{name}", f"trunq.{new}")
+        return __getattr__(new)
     if module is None:
         raise AttributeError(f"module 'trunq' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _luigi_names() -> dict[str, str]:
+    from trunq.core.compat import LUIGI_NAMES
+
+    return LUIGI_NAMES
 
 
 def __dir__() -> list[str]:
