@@ -65,8 +65,12 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
         args.append("--local-scheduler")
     request = parse_build_args(args)
     import_modules(request.modules)
+    from trunq.config import config_overrides
+    from trunq.config_compat import supported_only
+
     try:
-        result = schedule_and_run([request.make_step()], worker_scheduler_factory, request.env)
+        with config_overrides(supported_only(request.config)):
+            result = schedule_and_run([request.make_step()], worker_scheduler_factory, request.env)
     finally:  # command-line values belong to this run only
         registry.cli_overrides.clear()
         registry.clear_instance_cache()

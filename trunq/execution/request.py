@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from trunq.config_compat import is_flag, section_option
 from trunq.core import registry
 from trunq.core.errors import UsageError
 
@@ -44,6 +45,7 @@ class BuildRequest:
     params: list[tuple[str, str | None]] = field(default_factory=list)  # (--name, value or None)
     help: bool = False
     debug: bool = False
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)  # luigi's --Section-key form
 
     def make_step(self) -> Any:
         if self.family is None:
@@ -87,6 +89,15 @@ def parse_build_args(args: list[str]) -> BuildRequest:
                 _store_option(request, key, inline)
             else:
                 request.env[key] = True
+        elif token.startswith("--") and section_option(name) is not None and not _is_step_param(request, name):
+            section, key = section_option(name)  # type: ignore[misc]
+            value = inline
+            if value is None and not is_flag(section, key):
+                if position >= len(args):
+                    raise UsageError(f"option {name} needs a value")
+                value = args[position]
+                position += 1
+            request.config.setdefault(section, {})[key] = "true" if value is None else value
         elif token.startswith("--"):
             value = inline
             if value is None and request.family is None and not _positional_after(args, position + 1):
@@ -105,6 +116,13 @@ def parse_build_args(args: list[str]) -> BuildRequest:
     if request.env.pop("no_progress", False):
         request.env["progress"] = False
     return request
+
+
+def _is_step_param(request: BuildRequest, name: str) -> bool:
+    """A root step parameter named like ``--worker-x`` stays the step's (needs --module first)."""
+    if request.family is None or request.family not in registry.families():
+        return False
+    return name[2:].replace("-", "_") in dict(registry.get_step_cls(request.family).get_params())
 
 
 def _positional_after(args: list[str], start: int) -> bool:
