@@ -83,3 +83,10 @@ def test_logging_conf_file(project: Path) -> None:
     assert "LOG " in (project / "build.log").read_text()
     bad = _run(project, "Fine", "--logging-conf-file", "nope.cfg")
     assert bad.returncode != 0 and "nope.cfg" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_failing_step_traceback_is_printed(project: Path) -> None:
+    result = _run(project, "Fails")
+    assert result.returncode == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert 'raise RuntimeError("broken on purpose")' in result.stderr
