@@ -90,3 +90,18 @@ def test_failing_step_traceback_is_printed(project: Path) -> None:
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert 'raise RuntimeError("broken on purpose")' in result.stderr
+
+
+def test_unknown_family_suggests_range_tools_too(project: Path) -> None:
+    result = _run(project, "RangeDayly")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "trunq: error: unknown step family 'RangeDayly' (did you mean 'RangeDaily'?)"
+    near = _run(project, "Fin")
+    assert "did you mean 'Fine'?" in near.stderr and len(near.stderr.strip().splitlines()) == 1
+
+
+def test_no_step_named_is_one_line(project: Path) -> None:
+    result = _run(project)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "trunq: error: no step family given (e.g. `trunq build MyStep --module my_module`)"]

@@ -165,7 +165,8 @@ def find_family(family: str) -> type:
     try:
         return registry.get_step_cls(family)
     except registry.UnknownStepError:
-        if family.startswith("Range"):  # the range tools load only when named
+        if family not in registry.families():
+            # the range tools load only when needed: when named, or as "did you mean" candidates
             importlib.import_module("trunq.tools.range")
             if family in registry.families():
                 return registry.get_step_cls(family)
@@ -176,7 +177,7 @@ def find_family(family: str) -> type:
                 return registry.get_step_cls(name)
             except (ImportError, registry.UnknownStepError):
                 pass
-        raise
+    return registry.get_step_cls(family)  # the error again, now suggesting the range tools too
 
 
 def resolve_params(root: type, given: list[tuple[str, str | None]]
