@@ -34,7 +34,7 @@ def step_reference(step: Any) -> dict[str, Any]:
 def make_payload(job: Any, lease_ms: int) -> dict[str, Any]:
     """The task argument for one ``trunq.execution.dispatch.Job``."""
     return {**step_reference(job.step), "members": [list(item) for item in job.lease_items],
-            "holder": job.holder, "lease_ms": int(lease_ms)}
+            "holder": job.holder, "lease_ms": int(lease_ms), "cwd": os.getcwd()}
 
 
 def module_allowed(module: str, allowed: str | None = None) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from trunq.execution.execute import DONE, FAILED, PENDING, Outcome, StoreReporter, execute_step
 from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
+from trunq.tasks.cwd_check import warn_if_elsewhere
 from trunq.tasks.payload import PayloadError, rebuild_step, step_reference
 
 logger = logging.getLogger("trunq.worker")
@@ -203,6 +204,7 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
         step = rebuild_step(payload)
     except PayloadError as exc:
         return Outcome(FAILED, str(exc))
+    warn_if_elsewhere(payload, step)
     try:
         if step.complete():  # an earlier dispatch (or another client) already made it
             return Outcome(DONE, None)
