@@ -83,6 +83,12 @@ __all__ = sorted(set(_EXPORTS) - _OPTIONAL) + ["__version__"]
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
+    if module is None and name in _luigi_names():
+        from trunq.core.compat import warn_renamed
+
+        new = _luigi_names()[name]
+        warn_renamed(f"trunq.{name}", f"trunq.{new}")
+        return __getattr__(new)
     if module is None:
         if name in _SUBMODULES:
             return _import_submodule(name)
@@ -99,6 +105,12 @@ def _import_submodule(name: str) -> Any:
         if exc.name != f"{__name__}.{name}":
             raise  # the submodule exists but something it imports is missing
         raise AttributeError(f"module 'trunq' has no attribute {name!r}") from None
+
+
+def _luigi_names() -> dict[str, str]:
+    from trunq.core.compat import LUIGI_NAMES
+
+    return LUIGI_NAMES
 
 
 def __dir__() -> list[str]:

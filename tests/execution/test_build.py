@@ -318,14 +318,14 @@ def test_spec01_custom_factory():
             created.append(worker)
             return worker
 
-    class MyStep1(trunq.Step):
+    class FactoryStep(trunq.Step):  # not MyStep1: two files defining one family make it ambiguous
         x = trunq.IntParameter()
         y = trunq.IntParameter(default=0)
 
         def run(self):
             print(self.x + self.y)
 
-    assert trunq.build([MyStep1(x=1)], worker_scheduler_factory=MyFactory())
+    assert trunq.build([FactoryStep(x=1)], worker_scheduler_factory=MyFactory())
     assert len(created) == 1 and isinstance(created[0], MyWorker)
 
 

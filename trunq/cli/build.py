@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from trunq.config_compat import supported_only
 from trunq.core import registry
 from trunq.core.errors import TrunqError, UsageError
 from trunq.execution.request import find_family, import_modules, parse_build_args
@@ -72,7 +73,14 @@ def _show(param: Any, value: Any) -> str:
         return repr(value)
 
 
-def _setup_logging(level: str | None) -> None:
+def _setup_logging(level: str | None, conf_file: str | None = None) -> None:
+    if conf_file:  # luigi's [core] logging_conf_file: a logging.config file replaces the defaults
+        from logging import config as logging_config
+
+        if not os.path.exists(conf_file):
+            raise UsageError(f"logging config file not found: {conf_file}")
+        logging_config.fileConfig(conf_file, disable_existing_loggers=False)
+        return
     name = (level or os.environ.get("TRUNQ_LOG_LEVEL") or "WARNING").upper()
     if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise UsageError(f"unknown log level {level!r} (use DEBUG, INFO, WARNING or ERROR)")
@@ -92,8 +100,10 @@ def run_build(args: list[str]) -> int:
             import_modules(request.modules)
             click.echo(_HELP + _known_families())
             return 0
-        _setup_logging(request.env.pop("log_level", None))
-        get_config()
+        config = get_config()
+        for section, options in supported_only(request.config).items():
+            config.update_section(section, options)
+        _setup_logging(request.env.pop("log_level", None), config.get("core", "logging_conf_file"))
         import_modules(request.modules)
         if request.help:
             click.echo(step_help(find_family(request.family or "")))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
 
 from trunq.core import registry
+from trunq.core.compat import warn_renamed
 from trunq.core.completion import is_complete
 from trunq.core.graph import flatten, getpaths
 from trunq.core.parameters import (
@@ -99,11 +100,20 @@ def _warn_unconsumed(cls: type, family: str) -> None:
         )
 
 
+def _namespace_of(cls: type) -> str | None:
+    """As luigi: a declared namespace is inherited; else the one set for the module at definition."""
+    if "task_namespace" in cls.__dict__:  # luigi's spelling
+        warn_renamed("task_namespace", "step_namespace", stacklevel=4)
+        cls.step_namespace = cls.__dict__["task_namespace"]
+    for klass in cls.__mro__:
+        if klass.__dict__.get("step_namespace") is not None:
+            return klass.__dict__["step_namespace"]
+    space = registry.namespace_for(cls.__module__)
+    return cls.__module__ if space == "__module__" else space
+
+
 def _family_of(cls: type) -> str:
-    declared = cls.__dict__.get("step_namespace")
-    space = declared if declared is not None else registry.namespace_for(cls.__module__)
-    if space == "__module__":
-        space = cls.__module__
+    space = cls._namespace
     return f"{space}.{cls.__name__}" if space else cls.__name__
 
 
@@ -143,6 +153,15 @@ def _parse_text(family: str, name: str, param: Parameter, text: str, source: str
 class _StepMeta(type):
     """Registers step classes and returns cached instances for equal constructor arguments."""
 
+    @property
+    def step_family(cls) -> str:  # ``MyStep.step_family`` is a string, as luigi's task_family
+        return cls._family or cls.__name__
+
+    @property
+    def task_family(cls) -> str:
+        warn_renamed("task_family", "step_family")
+        return cls._family or cls.__name__
+
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         key = (cls, args, tuple(kwargs.items()))
         try:
@@ -176,14 +195,18 @@ class Step(metaclass=_StepMeta):
     _type_checked: ClassVar[frozenset[str]] = frozenset()  # params whose given type may warn
     _event_callbacks: ClassVar[dict[str, list[Callable[..., Any]]]] = {}
     _family: ClassVar[str] = ""
+    _namespace: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         refresh_params(cls)
+        if not cls.__dict__.get("_externalized_copy"):  # a copy keeps its original's namespace
+            cls._namespace = _namespace_of(cls)
         cls._family = _family_of(cls)
         if "_event_callbacks" not in cls.__dict__:
             cls._event_callbacks = {}
-        registry.register(cls)
+        if not cls.__dict__.get("_externalized_copy"):  # the family stays the original class's
+            registry.register(cls)
 
     # ---- identity ---------------------------------------------------------------------
     @classmethod
@@ -192,11 +215,23 @@ class Step(metaclass=_StepMeta):
 
     get_task_family = get_step_family
 
+    @classmethod
+    def get_step_namespace(cls) -> str | None:
+        return cls._namespace
+
+    @classmethod
+    def get_task_namespace(cls) -> str | None:
+        warn_renamed("get_task_namespace()", "get_step_namespace()")
+        return cls._namespace
+
     @property
     def step_family(self) -> str:
         return type(self)._family
 
-    task_family = step_family
+    @property
+    def task_family(self) -> str:
+        warn_renamed("task_family", "step_family")
+        return type(self)._family
 
     @classmethod
     def get_params(cls) -> list[tuple[str, Parameter]]:
@@ -444,7 +479,9 @@ class Config(Step):
 def externalize(step_or_cls: Any) -> Any:
     """A copy of a step class (or of an instance's class) whose run() is never called."""
     if isinstance(step_or_cls, type):
-        return type(step_or_cls.__name__, (step_or_cls,), {"run": None, "__module__": step_or_cls.__module__})
+        attrs = {"run": None, "__module__": step_or_cls.__module__, "_externalized_copy": True,
+                 "__qualname__": step_or_cls.__qualname__}
+        return type(step_or_cls.__name__, (step_or_cls,), attrs)
     copy = object.__new__(type(step_or_cls))
     copy.__dict__.update(step_or_cls.__dict__)
     copy.run = None

@@ -61,7 +61,8 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
     """Like the ``trunq`` command line, from Python: ``trunq.run(["MyStep", "--x", "1"])``."""
     import sys
 
-    from trunq.execution.request import parse_build_args
+    from trunq.core import registry
+    from trunq.execution.request import import_modules, parse_build_args
 
     args = list(sys.argv[1:] if cmdline_args is None else cmdline_args)
     if main_task_cls is not None:
@@ -69,7 +70,17 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
     if local_scheduler and "--local-scheduler" not in args:
         args.append("--local-scheduler")
     request = parse_build_args(args)
-    result = schedule_and_run([request.make_step()], worker_scheduler_factory, request.env)
+    import_modules(request.modules)
+    from trunq.config import config_overrides
+    from trunq.config_compat import supported_only
+
+    try:
+        with config_overrides(supported_only(request.config)):
+            result = schedule_and_run([request.make_step()], worker_scheduler_factory, request.env)
+    finally:  # command-line values belong to this run only
+        registry.cli_overrides.clear()
+        registry.clear_instance_cache()
+    print(result.summary_text)
     return result if detailed_summary else result.scheduling_succeeded
 
 

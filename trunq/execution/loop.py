@@ -345,11 +345,11 @@ class Worker:
 
 
 def _log_failure(step: Any, expl: str | None) -> None:
-    """One line at ERROR (the exception), the whole traceback at DEBUG."""
+    """At ERROR, as luigi: the exception, then the whole traceback where there is one."""
     lines = [line for line in (expl or "").strip().splitlines() if line.strip()]
     logger.error("%r failed: %s", step, lines[-1].strip() if lines else "no reason given")
     if len(lines) > 1:
-        logger.debug("%r failed:\n%s", step, expl)
+        logger.error("%r failed:\n%s", step, (expl or "").rstrip())
 
 
 def _store_status(status: str) -> str:

@@ -51,7 +51,7 @@ def private_str_params(step: Any) -> dict[str, str]:
 def make_payload(job: Any, lease_ms: int) -> dict[str, Any]:
     """The task argument for one ``trunq.execution.dispatch.Job``."""
     return {**step_reference(job.step), "members": [list(item) for item in job.lease_items],
-            "holder": job.holder, "lease_ms": int(lease_ms)}
+            "holder": job.holder, "lease_ms": int(lease_ms), "cwd": os.getcwd()}
 
 
 def module_allowed(module: str, allowed: str | None = None) -> bool:

@@ -14,6 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from trunq.config_compat import is_flag, section_option
 from trunq.core import registry
 from trunq.core.errors import UsageError
 
@@ -45,15 +46,31 @@ class BuildRequest:
     params: list[tuple[str, str | None]] = field(default_factory=list)  # (--name, value or None)
     help: bool = False
     debug: bool = False
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)  # luigi's --Section-key form
 
     def make_step(self) -> Any:
         if self.family is None:
+            if self.params:  # the options before a step name that never came
+                raise UsageError(f"unknown option {self.params[0][0]} and no step family given "
+                                 "(e.g. `trunq build MyStep --module my_module`)")
             raise UsageError("no step family given (e.g. `trunq build MyStep --module my_module`)")
         cls = find_family(self.family)
+        root, families = resolve_params(cls, self.params)
         registry.cli_overrides.clear()
-        registry.cli_overrides.update(resolve_params(cls, self.params))
+        registry.cli_overrides.update(families)
         registry.clear_instance_cache()
-        return cls()
+        # As luigi: ``--x`` belongs to the root instance only; ``--Family-x`` to every instance.
+        params = dict(cls.get_params())
+        kwargs = {name: _parse_root(cls, name, params[name], text) for name, text in root.items()}
+        return cls(**kwargs)
+
+
+def _parse_root(cls: type, name: str, param: Any, text: str) -> Any:
+    try:
+        return param.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"invalid value {text!r} for --{name.replace('_', '-')} of "
+                         f"{cls.get_step_family()}: {exc}") from None
 
 
 def parse_build_args(args: list[str]) -> BuildRequest:
@@ -66,24 +83,11 @@ def parse_build_args(args: list[str]) -> BuildRequest:
         if token in ("-h", "--help", "--help-all"):
             request.help = True
         elif name in _OPTIONS:
-            key, takes_value = _OPTIONS[name]
-            if takes_value:
-                if inline is None:
-                    if position >= len(args):
-                        raise UsageError(f"option {name} needs a value")
-                    inline = args[position]
-                    position += 1
-                _store_option(request, key, inline)
-            else:
-                request.env[key] = True
+            position = _take_option(request, args, position, name, inline)
+        elif token.startswith("--") and section_option(name) is not None and not _is_step_param(request, name):
+            position = _take_config_option(request, args, position, name, inline)
         elif token.startswith("--"):
-            if request.family is None:
-                raise UsageError(f"unknown option {name} (step parameters go after the step family)")
-            value = inline
-            if value is None and position < len(args) and not args[position].startswith("--"):
-                value = args[position]
-                position += 1
-            request.params.append((name, value))
+            position = _take_step_param(request, args, position, name, inline)
         elif token.startswith("-"):
             raise UsageError(f"unknown option {token}")
         elif request.family is None:
@@ -94,6 +98,63 @@ def parse_build_args(args: list[str]) -> BuildRequest:
     if request.env.pop("no_progress", False):
         request.env["progress"] = False
     return request
+
+
+def _next_value(args: list[str], position: int, name: str) -> tuple[str, int]:
+    if position >= len(args):
+        raise UsageError(f"option {name} needs a value")
+    return args[position], position + 1
+
+
+def _take_option(request: BuildRequest, args: list[str], position: int, name: str, inline: str | None) -> int:
+    """A build option (``--workers 2``, ``--local-scheduler``); returns the next position."""
+    key, takes_value = _OPTIONS[name]
+    if not takes_value:
+        request.env[key] = True
+        return position
+    if inline is None:
+        inline, position = _next_value(args, position, name)
+    _store_option(request, key, inline)
+    return position
+
+
+def _take_config_option(request: BuildRequest, args: list[str], position: int, name: str,
+                        inline: str | None) -> int:
+    """luigi's ``--section-key value`` config override (``--worker-keep-alive``, ...)."""
+    section, key = section_option(name)  # type: ignore[misc]
+    value = inline
+    if value is None and not is_flag(section, key):
+        value, position = _next_value(args, position, name)
+    request.config.setdefault(section, {})[key] = "true" if value is None else value
+    return position
+
+
+def _take_step_param(request: BuildRequest, args: list[str], position: int, name: str,
+                     inline: str | None) -> int:
+    """``--x value`` (the root) or ``--Family-x value``; a flag when no value follows."""
+    value = inline
+    if value is None and request.family is None and not _positional_after(args, position + 1):
+        pass  # the next word is the step family, so this option is a flag
+    elif value is None and position < len(args) and not args[position].startswith("--"):
+        value, position = args[position], position + 1
+    request.params.append((name, value))
+    return position
+
+
+def _is_step_param(request: BuildRequest, name: str) -> bool:
+    """A root step parameter named like ``--worker-x`` stays the step's (needs --module first)."""
+    if request.family is None or request.family not in registry.families():
+        return False
+    return name[2:].replace("-", "_") in dict(registry.get_step_cls(request.family).get_params())
+
+
+def _positional_after(args: list[str], start: int) -> bool:
+    """Whether a bare word (not an option's value) appears at or after ``start``."""
+    for index in range(start, len(args)):
+        word, before = args[index], args[index - 1]
+        if not word.startswith("-") and not (before.startswith("--") and "=" not in before):
+            return True
+    return False
 
 
 def _store_option(request: BuildRequest, key: str, value: str) -> None:
@@ -151,7 +212,8 @@ def find_family(family: str) -> type:
     try:
         return registry.get_step_cls(family)
     except registry.UnknownStepError:
-        if family.startswith("Range"):  # the range tools load only when named
+        if family not in registry.families():
+            # the range tools load only when needed: when named, or as "did you mean" candidates
             importlib.import_module("trunq.tools.range")
             if family in registry.families():
                 return registry.get_step_cls(family)
@@ -162,17 +224,22 @@ def find_family(family: str) -> type:
                 return registry.get_step_cls(name)
             except (ImportError, registry.UnknownStepError):
                 pass
-        raise
+    return registry.get_step_cls(family)  # the error again, now suggesting the range tools too
 
 
-def resolve_params(root: type, given: list[tuple[str, str | None]]) -> dict[str, dict[str, str]]:
-    """Map ``--x`` / ``--Family-x`` to ``{family: {param: text}}``; unknown names are errors."""
+def resolve_params(root: type, given: list[tuple[str, str | None]]
+                   ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Split ``--x`` (root instance) from ``--Family-x`` (every instance of Family).
+
+    Returns ``({param: text}, {family: {param: text}})``; unknown names are errors.
+    """
+    root_values: dict[str, str] = {}
     overrides: dict[str, dict[str, str]] = {}
     root_family = root.get_step_family()
     root_params = dict(root.get_params())
     for option, value in given:
         name = option[2:]
-        family, param_name = root_family, name.replace("-", "_")
+        family, param_name = None, name.replace("-", "_")
         params = root_params
         if param_name not in params:
             family, param_name, params = _class_level(name, option, root_family)
@@ -181,8 +248,11 @@ def resolve_params(root: type, given: list[tuple[str, str | None]]) -> dict[str,
             if not getattr(parameter, "is_bool", False):
                 raise UsageError(f"parameter {option} needs a value")
             value = "true"
-        overrides.setdefault(family, {})[param_name] = value
-    return overrides
+        if family is None:
+            root_values[param_name] = value
+        else:
+            overrides.setdefault(family, {})[param_name] = value
+    return root_values, overrides
 
 
 def _class_level(name: str, option: str, root_family: str) -> tuple[str, str, dict[str, Any]]:

@@ -33,6 +33,7 @@ from trunq.execution.payload import PayloadError, rebuild_step, step_reference
 from trunq.scheduler import leases
 from trunq.scheduler.resolver import clear_completion_cache
 from trunq.tasks.cancel import CANCEL_REASON, GRACE_S, Interruption, StepCancelled
+from trunq.tasks.cwd_check import warn_if_elsewhere
 
 logger = logging.getLogger("trunq.worker")
 
@@ -223,6 +224,7 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
         step = rebuild_step(payload)
     except PayloadError as exc:
         return Outcome(FAILED, str(exc))
+    warn_if_elsewhere(payload, step)
     try:
         if step.complete():  # an earlier dispatch (or another client) already made it
             return Outcome(DONE, ALREADY_COMPLETE)
