@@ -18,7 +18,7 @@ class OutsideRunsRoot(ValueError):
 
 def run_folder(root: Path, name: str) -> Path:
     """The folder of run ``name``; refuses names that are paths or escape the root."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name or "~" in name:
         raise OutsideRunsRoot(f"not a run name: {name!r}")
     folder = (root / name).resolve()
     if not folder.is_relative_to(root.resolve()):
