@@ -147,3 +147,26 @@ def test_reads_need_the_token_on_a_non_loopback_host(tmp_path) -> None:
         process.terminate()  # SIGTERM: also a clean stop
         _, err = process.communicate(timeout=10)
     assert process.returncode == 0 and "reads need the token" in err
+
+
+def test_without_redis_local_runs_are_listed(tmp_path, monkeypatch) -> None:
+    import os
+
+    from trunq.runs import run
+
+    monkeypatch.setenv("TRUNQ_RUNS_DIR", str(tmp_path / "runs"))
+    with run(name="laptop_run"):
+        print("hello from a laptop")
+    port = free_port()
+    process = subprocess.Popen(["trunq", "web", "--port", str(port), "--redis-url", "redis://127.0.0.1:1/0"],
+                               env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        listed = get_json(f"http://127.0.0.1:{port}/api/runs")["runs"]
+        assert [(item["name"], item["status"]) for item in listed] == [("laptop_run", "COMPLETED")]
+        log = get_json(f"http://127.0.0.1:{port}/api/runs/laptop_run/stdout")
+        assert "hello from a laptop" in log["text"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/runs", timeout=5) as page:
+            assert page.status == 200 and b"runs.js" in page.read()
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

@@ -79,6 +79,18 @@ def step_runs() -> Any:
     return jsonify(runs=runfiles.runs_of_step(context.runs_root, _step_id_arg(), limit))
 
 
+@blueprint.get("/runs")
+def runs() -> Any:
+    """Recent runs from the runs folder, newest first (local builds show here without Redis)."""
+    status = (_text_arg("status") or "").upper() or None
+    limit = _int_arg("limit", 100, 1, 1000)
+    try:
+        found = runfiles.recent_runs(web_context().runs_root, limit, status)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return jsonify(runs=found)
+
+
 @blueprint.get("/runs/<name>")
 def run_detail(name: str) -> Any:
     summary = _guarded_run(lambda root: runfiles.run_summary(root, name))

@@ -31,6 +31,11 @@ def runs_of_step(root: Path, step_id: str, limit: int = 20) -> list[dict[str, An
     return [_summary(run) for run in trunq_runs.runs_of_step(step_id, limit=limit, root=root)]
 
 
+def recent_runs(root: Path, limit: int = 100, status: str | None = None) -> list[dict[str, Any]]:
+    """The newest runs under the root (step runs and function runs alike): needs no Redis."""
+    return [_summary(run) for run in trunq_runs.list_runs(status=status or None, root=root)[:limit]]
+
+
 def run_summary(root: Path, name: str) -> dict[str, Any] | None:
     run_folder(root, name)  # refuses names that escape the root
     try:

@@ -11,7 +11,7 @@ from trunq.web.context import web_context
 blueprint = Blueprint("views", __name__)
 
 _NAV = (("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
-        ("history", "History"), ("tasklists", "TaskLists"))
+        ("runs", "Runs"), ("history", "History"), ("tasklists", "TaskLists"))
 
 
 def _page(template: str, page: str, title: str, **values: Any) -> str:
@@ -63,3 +63,8 @@ def tasklists() -> str:
     directory = request.args.get("dir", "")
     return _page("tasklists.html", "tasklists", f"TaskList {directory}" if directory else "TaskLists",
                  directory=directory)
+
+
+@blueprint.get("/runs")
+def runs() -> str:
+    return _page("runs.html", "runs", "Runs")
