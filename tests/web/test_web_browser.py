@@ -50,7 +50,7 @@ def done_count(page: Any) -> int:
 
 def test_step_list_updates_while_steps_finish(live: tuple, page: Any) -> None:
     server, _ = live
-    page.goto(server.url + "/")
+    page.goto(server.url + "/steps")
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body tr[data-step-id]").count() == TOTAL_STEPS
     page.evaluate("window.notReloaded = true")
@@ -121,7 +121,7 @@ def test_script_in_a_parameter_shows_as_text(live: tuple, page: Any) -> None:
     cell.wait_for()
     assert cell.inner_text() == XSS_VALUE
     assert page.locator("#step-id").inner_text() == XSS_ID
-    page.goto(server.url + "/?search=Note")
+    page.goto(server.url + "/steps?search=Note")
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body a.steplink").inner_text() == XSS_ID
     assert page.title() != "pwned" and dialogs == []
@@ -134,11 +134,11 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
     target = Path(os.environ.get("TRUNQ_WEB_SCREENSHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
     record_history(history)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/steps")
     page.wait_for_function("Number(document.querySelector('.count[data-status=\"DONE\"] .n')?.textContent) >= 8",
                            timeout=15_000)
     shots = {
-        "steps": ("/", "#steps-body tr[data-step-id]"),
+        "steps": ("/steps", "#steps-body tr[data-step-id]"),
         "step": (f"/step?id={LISTENER_ID}", "#step-params td"),
         "graph": (f"/graph?id={ROOT_ID}", "svg#graph a.node"),
         "timeline": (f"/timeline?root={ROOT_ID}", "svg#timeline a.bar"),

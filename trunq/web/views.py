@@ -10,7 +10,7 @@ from trunq.web.context import web_context
 
 blueprint = Blueprint("views", __name__)
 
-_NAV = (("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
+_NAV = (("builds", "Builds"), ("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
         ("runs", "Runs"), ("history", "History"), ("tasklists", "TaskLists"))
 
 
@@ -21,6 +21,16 @@ def _page(template: str, page: str, title: str, **values: Any) -> str:
 
 
 @blueprint.get("/")
+def builds() -> str:
+    return _page("builds.html", "builds", "Builds")
+
+
+@blueprint.get("/builds/<build_id>")
+def build(build_id: str) -> str:
+    return _page("build.html", "build", f"Build {build_id}", build_id=build_id)
+
+
+@blueprint.get("/steps")
 def steps() -> str:
     return _page("steps.html", "steps", "Steps")
 

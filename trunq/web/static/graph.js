@@ -70,7 +70,7 @@
   }
 
   function nodeHref(node) {
-    if (node.id.startsWith("family:") && node.statuses) return "/?family=" + encodeURIComponent(node.family);
+    if (node.id.startsWith("family:") && node.statuses) return "/steps?family=" + encodeURIComponent(node.family);
     return "/step?id=" + encodeURIComponent(node.id);
   }
 
