@@ -99,3 +99,26 @@ def test_tilde_run_names_are_refused(tmp_path: Path) -> None:
     for name in ("~", "~root", "run~1"):
         with pytest.raises(OutsideRunsRoot):
             run_folder(tmp_path, name)
+
+
+def test_unchanged_polls_are_304(runs_root: Path) -> None:
+    client = make_client(runs_root)
+    first = client.get("/api/steps")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/api/steps", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_a_step_with_many_dependencies_is_paged(runs_root: Path) -> None:
+    store = MemoryStateStore()
+    deps = [f"Leaf(n={n})" for n in range(2000)]
+    store.register([StepRecord(dep, "Leaf") for dep in deps] + [StepRecord("Wide()", "Wide", deps=deps)])
+    client = create_app(WebSettings(dependents_max=100), store=store, runs_root=runs_root).test_client()
+    first = client.get("/api/step?id=Wide()")
+    detail = first.get_json()
+    assert len(first.data) < 50_000
+    assert detail["deps_total"] == 2000 and len(detail["deps"]) == 100 and len(detail["dependencies"]) == 100
+    assert detail["dependencies_complete"] is False
+    later = client.get("/api/step?id=Wide()&deps_offset=1900").get_json()
+    assert [d["step_id"] for d in later["dependencies"]] == deps[1900:]

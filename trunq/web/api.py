@@ -66,7 +66,8 @@ def steps() -> Any:
 @blueprint.get("/step")
 def step() -> Any:
     context = web_context()
-    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_max)
+    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_max,
+                                 _int_arg("deps_offset", 0, 0, 10**9))
     if detail is None:
         raise ApiError(404, "no such step")
     return jsonify(detail)

@@ -165,6 +165,16 @@ def install(app: Flask, settings: WebSettings) -> None:
             return response
         return None
 
+    @app.after_request
+    def conditional_json(response: Any) -> Any:
+        """Polls re-send nothing when nothing changed: an ETag on every successful JSON GET, a
+        304 for a matching ``If-None-Match``; ``no-cache`` makes the browser revalidate each time."""
+        if request.method == "GET" and response.status_code == 200 and response.is_json:
+            response.headers["Cache-Control"] = "no-cache"
+            response.add_etag()
+            response.make_conditional(request)
+        return response
+
     @app.errorhandler(TokenRefused)
     def token_refused(exc: TokenRefused) -> Any:
         response = _error(exc.status, exc.message)
