@@ -122,3 +122,19 @@ def test_a_step_with_many_dependencies_is_paged(runs_root: Path) -> None:
     assert detail["dependencies_complete"] is False
     later = client.get("/api/step?id=Wide()&deps_offset=1900").get_json()
     assert [d["step_id"] for d in later["dependencies"]] == deps[1900:]
+
+
+def test_a_done_step_shows_no_stale_progress(runs_root: Path) -> None:
+    from test_web_api import start_running
+
+    store = MemoryStateStore()
+    store.register([StepRecord("Prog(x=1)", "Prog")])
+    token = start_running(store, "Prog(x=1)")
+    store.update("Prog(x=1)", progress=40.0, status_message="copying")
+    client = create_app(WebSettings(), store=store, runs_root=runs_root).test_client()
+    running = client.get("/api/step?id=Prog(x=1)").get_json()
+    assert running["progress"] == 40.0 and running["status_message"] == "copying"
+    store.finish([("Prog(x=1)", token)], "DONE")
+    assert store.get("Prog(x=1)").progress == 40.0  # the store keeps it; the UI must not show it
+    for shown in (client.get("/api/step?id=Prog(x=1)").get_json(), client.get("/api/steps").get_json()["steps"][0]):
+        assert shown["status"] == "DONE" and shown["progress"] is None and shown["status_message"] is None

@@ -17,12 +17,23 @@ STATUSES = ("PENDING", "RUNNING", "BATCH_RUNNING", "DONE", "FAILED", "DISABLED",
 _SEVERITY = ("FAILED", "DISABLED", "RUNNING", "BATCH_RUNNING", "PENDING", "UNKNOWN", "DONE")
 
 
+_LIVE = ("RUNNING", "BATCH_RUNNING")
+
+
+def live_fields(record: StepRecord) -> dict[str, Any]:
+    """Progress and status message are what a running step says about itself: once it is not
+    running they are stale (a DONE step "at 40 %"), so they are not shown."""
+    live = record.status in _LIVE
+    return {"status_message": record.status_message if live else None,
+            "progress": record.progress if live else None}
+
+
 def step_summary(record: StepRecord) -> dict[str, Any]:
     """The fields a list row needs (no deps: they can be long)."""
     return {
         "step_id": record.step_id, "family": record.family, "status": record.status,
-        "params": record.params, "status_message": record.status_message, "progress": record.progress,
-        "worker": record.worker, "updated": record.updated, "started": record.started,
+        "params": record.params, **live_fields(record),
+        "worker": record.worker, "batch_id": record.batch_id, "updated": record.updated, "started": record.started,
         "finished": record.finished, "retries": record.retries, "accepts_messages": record.accepts_messages,
     }
 
@@ -44,6 +55,7 @@ def step_detail(store: StateStore, step_id: str, dependents_max: int, deps_offse
     if record is None:
         return None
     detail = record.to_dict()
+    detail.update(live_fields(record))
     page_ids = record.deps[deps_offset:deps_offset + dependents_max]
     detail["deps"] = page_ids
     detail["deps_total"] = len(record.deps)
