@@ -138,3 +138,14 @@ def test_a_done_step_shows_no_stale_progress(runs_root: Path) -> None:
     assert store.get("Prog(x=1)").progress == 40.0  # the store keeps it; the UI must not show it
     for shown in (client.get("/api/step?id=Prog(x=1)").get_json(), client.get("/api/steps").get_json()["steps"][0]):
         assert shown["status"] == "DONE" and shown["progress"] is None and shown["status_message"] is None
+
+
+def test_step_detail_says_its_batch_and_the_store_clock(runs_root: Path) -> None:
+    store = MemoryStateStore()
+    store.register([StepRecord("Member(x=1)", "Member")])
+    store.update("Member(x=1)", batch_id="batch-42")
+    client = create_app(WebSettings(), store=store, runs_root=runs_root).test_client()
+    detail = client.get("/api/step?id=Member(x=1)").get_json()
+    assert detail["batch_id"] == "batch-42" and detail["now"] > 0
+    assert client.get("/api/steps").get_json()["steps"][0]["batch_id"] == "batch-42"
+    assert "UPSTREAM_FAILED" in client.get("/api/config").get_json()["statuses"]

@@ -12,9 +12,9 @@ from typing import Any
 
 from trunq.scheduler.state import StateStore, StepRecord
 
-STATUSES = ("PENDING", "RUNNING", "BATCH_RUNNING", "DONE", "FAILED", "DISABLED", "UNKNOWN")
+STATUSES = ("PENDING", "RUNNING", "BATCH_RUNNING", "DONE", "FAILED", "UPSTREAM_FAILED", "DISABLED", "UNKNOWN")
 # Which status wins when a collapsed family group mixes several (worst first).
-_SEVERITY = ("FAILED", "DISABLED", "RUNNING", "BATCH_RUNNING", "PENDING", "UNKNOWN", "DONE")
+_SEVERITY = ("FAILED", "UPSTREAM_FAILED", "DISABLED", "RUNNING", "BATCH_RUNNING", "PENDING", "UNKNOWN", "DONE")
 
 
 _LIVE = ("RUNNING", "BATCH_RUNNING")
@@ -56,6 +56,7 @@ def step_detail(store: StateStore, step_id: str, dependents_max: int, deps_offse
         return None
     detail = record.to_dict()
     detail.update(live_fields(record))
+    detail["now"] = store.now()  # the store's clock: elapsed time without trusting the browser's
     page_ids = record.deps[deps_offset:deps_offset + dependents_max]
     detail["deps"] = page_ids
     detail["deps_total"] = len(record.deps)

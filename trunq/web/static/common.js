@@ -143,7 +143,7 @@ const trunq = (() => {
 
   const STATUS_COLORS = {
     PENDING: "#f0ad4e", RUNNING: "#2f7bd8", BATCH_RUNNING: "#6a5acd", DONE: "#3c9a5f",
-    FAILED: "#d9534f", DISABLED: "#777", UNKNOWN: "#bbb",
+    FAILED: "#d9534f", UPSTREAM_FAILED: "#e8908c", DISABLED: "#777", UNKNOWN: "#bbb",
   };
 
   function legend(node) {

@@ -22,6 +22,9 @@
     add("started", time(step.started));
     add("finished", time(step.finished));
     if (step.started && step.finished) add("duration", duration(step.finished - step.started));
+    const running = step.status === "RUNNING" || step.status === "BATCH_RUNNING";
+    if (running && step.started && step.now) add("elapsed", el("span", {id: "step-elapsed", text: duration(step.now - step.started)}));
+    if (step.batch_id) add("batch", el("span", {id: "step-batch", class: "mono", text: `ran in batch ${step.batch_id}`}));
     add("retries", String(step.retries));
     add("priority", String(step.priority));
     if (step.tracking_url && /^https?:\/\//i.test(step.tracking_url)) {
