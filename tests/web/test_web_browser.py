@@ -4,6 +4,7 @@ user data shows as text."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 from build_driver import LISTENER_ID, ROOT_ID, XSS_ID, XSS_VALUE, BuildDriver
+from web_build_steps import WebRoot
 from web_support import ACTIONS_ON, TOKEN, LiveServer
 
+from trunq.execution.builds import open_build
 from trunq.history import History
 from trunq.scheduler.redis import RedisStateStore
 from trunq.web import create_app
@@ -137,7 +140,12 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
     page.goto(server.url + "/steps")
     page.wait_for_function("Number(document.querySelector('.count[data-status=\"DONE\"] .n')?.textContent) >= 8",
                            timeout=15_000)
+    build = open_build(driver.store, [WebRoot(n=1)], {}, detached=True)
+    driver.store.builds.save(dataclasses.replace(build, status="RUNNING", started=build.created,
+                                                 counts={"DONE": 8, "RUNNING": 2, "PENDING": 5}))
     shots = {
+        "builds": ("/", f'#builds-running tr[data-build="{build.build_id}"] .segment'),
+        "build": (f"/builds/{build.build_id}", "#build-roots tr[data-step-id]"),
         "steps": ("/steps", "#steps-body tr[data-step-id]"),
         "step": (f"/step?id={LISTENER_ID}", "#step-params td"),
         "graph": (f"/graph?id={ROOT_ID}", "svg#graph a.node"),
@@ -145,6 +153,7 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
         "workers": ("/workers", "#workers-body tr[data-worker]"),
         "resources": ("/resources", "#resources-body tr[data-resource]"),
         "history": ("/history?family=Load", "#duration-chart circle"),
+        "runs": ("/runs", "#runs-body tr"),
     }
     driver.store.acquire_resources(LISTENER_ID, {"db": 1, "gpu": 1}, {"db": 2, "gpu": 1}, ttl_ms=60_000)
     for name, (url, ready) in shots.items():
@@ -157,7 +166,7 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
             page.click("#console-send")
             page.wait_for_function("document.querySelector('#console-log .answer')?.textContent.startsWith('echo')")
         path = target / f"{name}.png"
-        page.screenshot(path=str(path), full_page=name not in ("graph", "timeline", "steps"))
+        page.screenshot(path=str(path), full_page=name not in ("graph", "timeline", "steps", "runs"))
         assert path.stat().st_size > 10_000, name
     assert page.js_errors == []
 

@@ -47,14 +47,17 @@
     const b = data.build;
     clear(document.getElementById("build-status")).append(badge(b.status));
     const facts = clear(document.getElementById("build-facts"));
-    const add = (k, v) => facts.append(el("dt", {text: k}), el("dd", {text: v === null || v === undefined ? "" : v}));
+    const add = (k, v) => {
+      if (v === null || v === undefined || v === "") return;
+      facts.append(el("dt", {text: k}), el("dd", {text: v}));
+    };
     add("started by", who(b.started_by)); add("created", time(b.created)); add("started", time(b.started));
     add("ended", time(b.ended)); add("duration", duration(b.duration)); add("driver", b.driver);
     add("adoptions", b.adoptions); add("summary", b.summary); add("exit code", b.exit_code);
     clear(document.getElementById("build-progress")).append(statusBar(b.counts));
     const links = clear(document.getElementById("build-links"));
     for (const root of b.root_ids) {
-      links.append(el("a", {href: "/graph?id=" + encodeURIComponent(root), text: "graph"}), " ",
+      links.append(el("a", {href: "/graph?id=" + encodeURIComponent(root), text: "graph"}), " · ",
         el("a", {href: "/timeline?root=" + encodeURIComponent(root), text: "timeline"}), ` of ${root} `);
     }
     const body = clear(document.getElementById("build-roots"));
