@@ -80,6 +80,8 @@ def test_graph_renders_the_whole_build_coloured_by_status(live: tuple, page: Any
     rows = page.evaluate("Object.fromEntries([...document.querySelectorAll('svg#graph a.node')]"
                          ".map((n) => [n.dataset.id, Number(n.querySelector('rect').getAttribute('y'))]))")
     assert rows[ROOT_ID] < rows["Extract(part=0)"] < rows["Fetch(part=0)"]  # dependencies below what needs them
+    assert page.evaluate("typeof dagre.layout") == "function"  # the vendored layout, served locally
+    assert page.locator("svg#graph .edges path").first.get_attribute("d").count("L") >= 1  # routed by dagre
     page.select_option("#graph-collapse", "yes")
     page.wait_for_selector('svg#graph a.node[data-id="family:Fetch"]')
     assert page.locator("svg#graph a.node").count() == 5  # root + Fetch, Extract, Listen, Note

@@ -59,6 +59,24 @@
     return {position, width, height: MARGIN * 2 + row * (NODE_H + GAP_Y) - GAP_Y};
   }
 
+  // dagre (vendored, static/vendor/) lays out layers with few crossings and routes each edge
+  // around the boxes; the hand-written layout above stays as the fallback if it is missing.
+  function dagreLayout(graph) {
+    const g = new dagre.graphlib.Graph();
+    g.setGraph({rankdir: "TB", nodesep: GAP_X, ranksep: GAP_Y, marginx: MARGIN, marginy: MARGIN});
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const node of graph.nodes) g.setNode(node.id, {width: NODE_W, height: NODE_H});
+    for (const edge of graph.edges) g.setEdge(edge.from, edge.to);
+    dagre.layout(g);
+    const position = new Map(graph.nodes.map((n) => {
+      const p = g.node(n.id);
+      return [n.id, {x: p.x - NODE_W / 2, y: p.y - NODE_H / 2}];
+    }));
+    const routes = new Map(graph.edges.map((e) => [e.from + "\u0000" + e.to, g.edge(e.from, e.to).points]));
+    const size = g.graph();
+    return {position, routes, width: size.width, height: size.height};
+  }
+
   function shorten(text, max) {
     return text.length > max ? text.slice(0, max - 1) + "…" : text;
   }
@@ -76,11 +94,16 @@
 
   function draw(graph) {
     const canvas = clear(document.getElementById("graph"));
-    const {position, width, height} = layout(graph);
+    const {position, width, height, routes} = window.dagre ? dagreLayout(graph) : layout(graph);
     canvas.setAttribute("width", Math.max(width, 300));
     canvas.setAttribute("height", Math.max(height, 100));
     const edges = svg("g", {class: "edges"});
     for (const edge of graph.edges) {
+      const points = routes && routes.get(edge.from + "\u0000" + edge.to);
+      if (points && points.length) {
+        edges.append(svg("path", {d: "M" + points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" L")}));
+        continue;
+      }
       const a = position.get(edge.from), b = position.get(edge.to);
       const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y;
       const bend = Math.max(20, (y2 - y1) / 2);
