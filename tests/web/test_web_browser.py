@@ -82,9 +82,20 @@ def test_graph_renders_the_whole_build_coloured_by_status(live: tuple, page: Any
     assert rows[ROOT_ID] < rows["Extract(part=0)"] < rows["Fetch(part=0)"]  # dependencies below what needs them
     assert page.evaluate("typeof dagre.layout") == "function"  # the vendored layout, served locally
     assert page.locator("svg#graph .edges path").first.get_attribute("d").count("L") >= 1  # routed by dagre
+    page.fill("#graph-search", "Fetch(part=3)")
+    assert page.locator("svg#graph a.node.match").count() == 1
+    page.check("#graph-focus")
+    assert page.locator(f'svg#graph a.node[data-id="{LISTENER_ID}"]:not(.dimmed)').count() == 1
+    assert page.locator('svg#graph a.node[data-id="Fetch(part=0)"].dimmed').count() == 1
+    width = float(page.locator("svg#graph").get_attribute("width"))
+    page.locator("#graph-zoom").fill("0.5")
+    assert float(page.locator("svg#graph").get_attribute("width")) == width / 2
     page.select_option("#graph-collapse", "yes")
     page.wait_for_selector('svg#graph a.node[data-id="family:Fetch"]')
     assert page.locator("svg#graph a.node").count() == 5  # root + Fetch, Extract, Listen, Note
+    # a grouped family shows one segment per status, not one colour for the whole group
+    shares = page.locator('svg#graph a.node[data-id="family:Extract"] rect.share')
+    assert shares.count() >= 1 and shares.first.get_attribute("data-share") in ("DONE", "PENDING", "RUNNING")
     assert page.js_errors == []
 
 

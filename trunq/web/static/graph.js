@@ -95,8 +95,10 @@
   function draw(graph) {
     const canvas = clear(document.getElementById("graph"));
     const {position, width, height, routes} = window.dagre ? dagreLayout(graph) : layout(graph);
-    canvas.setAttribute("width", Math.max(width, 300));
-    canvas.setAttribute("height", Math.max(height, 100));
+    const w = Math.max(width, 300), h = Math.max(height, 100);
+    canvas.setAttribute("viewBox", `0 0 ${w} ${h}`);  // zoom changes width/height only
+    canvas.dataset.w = w;
+    canvas.dataset.h = h;
     const edges = svg("g", {class: "edges"});
     for (const edge of graph.edges) {
       const points = routes && routes.get(edge.from + "\u0000" + edge.to);
@@ -112,13 +114,28 @@
     canvas.append(edges);
     for (const node of graph.nodes) {
       const p = position.get(node.id);
-      const label = node.count > 1 ? `${shorten(node.label, 16)} ×${node.count}` : shorten(node.label, 25);
-      const group = svg("a", {href: nodeHref(node), class: "node", "data-id": node.id, "data-status": node.status},
+      const grouped = Boolean(node.statuses);
+      // a cut-short walk may have missed members: say "at least", never draw the group as complete
+      const count = graph.truncated && grouped ? `≥${node.count}` : `${node.count}`;
+      const label = node.count > 1 ? `${shorten(node.label, 16)} ×${count}` : shorten(node.label, 25);
+      const group = svg("a", {href: nodeHref(node), class: "node" + (grouped ? " group" : ""), "data-id": node.id,
+                              "data-status": node.status},
         svg("title", {text: nodeTitle(node)}),
         svg("rect", {x: p.x, y: p.y, width: NODE_W, height: NODE_H, rx: 6,
-                     fill: STATUS_COLORS[node.status] || STATUS_COLORS.UNKNOWN,
-                     class: node.id === graph.root ? "root" : ""}),
-        svg("text", {x: p.x + NODE_W / 2, y: p.y + NODE_H / 2 + 4, "text-anchor": "middle", text: label}));
+                     fill: grouped ? "#556" : STATUS_COLORS[node.status] || STATUS_COLORS.UNKNOWN,
+                     class: node.id === graph.root ? "root" : ""}));
+      if (grouped) {  // one segment per status, as wide as its share: a family is never one colour
+        let x = p.x + 4;
+        for (const [status, n] of Object.entries(node.statuses)) {
+          const w = (NODE_W - 8) * n / node.count;
+          group.append(svg("rect", {x, y: p.y + NODE_H - 9, width: Math.max(w, 1), height: 6,
+                                    fill: STATUS_COLORS[status] || STATUS_COLORS.UNKNOWN, class: "share",
+                                    "data-share": status}));
+          x += w;
+        }
+      }
+      group.append(svg("text", {x: p.x + NODE_W / 2, y: p.y + NODE_H / 2 + (grouped ? 0 : 4), "text-anchor": "middle",
+                                text: label}));
       canvas.append(group);
     }
     const info = [`${graph.step_count} steps`, `${graph.nodes.length} nodes`, `${graph.edges.length} edges`];
@@ -132,10 +149,35 @@
     const signature = JSON.stringify(graph);
     if (signature !== lastDrawn) {
       draw(graph);
+      applyView();
       lastDrawn = signature;
     }
   }
 
+  // Search highlights matching nodes and scrolls to the first; zoom scales the drawing;
+  // focus dims every node that is not failed or running.
+  function applyView() {
+    const canvas = document.getElementById("graph");
+    const term = (document.getElementById("graph-search").value || "").toLowerCase();
+    const focus = document.getElementById("graph-focus").checked;
+    let first = null;
+    for (const node of canvas.querySelectorAll("a.node")) {
+      const hit = term && node.dataset.id.toLowerCase().includes(term);
+      node.classList.toggle("match", Boolean(hit));
+      const live = ["FAILED", "UPSTREAM_FAILED", "RUNNING", "BATCH_RUNNING"].includes(node.dataset.status)
+        || [...node.querySelectorAll(".share")].some((r) => ["FAILED", "RUNNING"].includes(r.dataset.share));
+      node.classList.toggle("dimmed", focus && !live);
+      if (hit && !first) first = node;
+    }
+    const zoom = Number(document.getElementById("graph-zoom").value) || 1;
+    canvas.setAttribute("width", Number(canvas.dataset.w || 300) * zoom);
+    canvas.setAttribute("height", Number(canvas.dataset.h || 100) * zoom);
+    if (first) first.scrollIntoView({block: "center", inline: "center"});
+  }
+
+  for (const id of ["graph-search", "graph-focus", "graph-zoom"]) {
+    document.getElementById(id).addEventListener("input", applyView);
+  }
   trunq.legend(document.getElementById("legend"));
   collapseSelect.addEventListener("change", () => { lastDrawn = ""; refresh(); });
   poll(refresh);
