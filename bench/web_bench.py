@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from trunq.core.errors import StoreUnavailable  # noqa: E402
 from trunq.scheduler.redis import RedisStateStore  # noqa: E402
 from trunq.scheduler.state import StepRecord  # noqa: E402
 from trunq.web import create_app  # noqa: E402
@@ -59,7 +60,7 @@ def _wait_for(store: RedisStateStore) -> None:
         try:
             store.ping()
             return
-        except RuntimeError:
+        except (RuntimeError, StoreUnavailable):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)

@@ -153,15 +153,28 @@ def test_events_poll_returns_what_happened_after_an_id(client: Any, store: Any) 
 
 
 def test_metrics_are_prometheus_text(client: Any, store: Any) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
     ids = chain(store, 3)
     run_to_end(store, ids[0])
+    run_to_end(store, ids[1], status="FAILED")
     store.heartbeat("w1", {}, ttl_ms=10_000)
     store.acquire_resources("h", {"db": 2}, {"db": 2}, ttl_ms=60_000)
     response = client.get("/metrics")
     assert response.content_type.startswith("text/plain; version=0.0.4")
-    lines = response.get_data(as_text=True).splitlines()
-    assert 'trunq_steps{status="DONE"} 1' in lines and 'trunq_steps{status="PENDING"} 2' in lines
-    assert "trunq_workers_alive 1" in lines
-    assert 'trunq_resource_in_use{resource="db"} 2' in lines and 'trunq_resource_limit{resource="db"} 2' in lines
-    assert "# TYPE trunq_steps gauge" in lines
+    text = response.get_data(as_text=True)
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("trunq_steps", (("status", "DONE"),))] == 1
+    assert samples[("trunq_steps", (("status", "PENDING"),))] == 1
+    assert samples[("trunq_steps", (("status", "DISABLED"),))] == 0  # zero-valued statuses are present
+    assert samples[("trunq_steps_finished_total", (("family", "Chain"), ("status", "FAILED")))] == 1
+    assert samples[("trunq_queue_depth", (("family", "Chain"),))] == 1
+    assert samples[("trunq_step_duration_seconds_count", (("family", "Chain"),))] == 2
+    assert samples[("trunq_step_duration_seconds_bucket", (("family", "Chain"), ("le", "+Inf")))] == 2
+    assert samples[("trunq_builds", (("status", "RUNNING"),))] == 0
+    assert samples[("trunq_workers_alive", ())] == 1
+    assert samples[("trunq_resource_in_use", (("resource", "db"),))] == 2
+    assert samples[("trunq_resource_limit", (("resource", "db"),))] == 2
+    assert "# TYPE trunq_steps gauge" in text.splitlines()
     assert client.get("/healthcheck").get_json() == {"ok": True}

@@ -4,6 +4,7 @@ user data shows as text."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 from build_driver import LISTENER_ID, ROOT_ID, XSS_ID, XSS_VALUE, BuildDriver
+from web_build_steps import WebRoot
 from web_support import ACTIONS_ON, TOKEN, LiveServer
 
+from trunq.execution.builds import open_build
 from trunq.history import History
 from trunq.scheduler.redis import RedisStateStore
 from trunq.web import create_app
@@ -52,7 +55,7 @@ def done_count(page: Any) -> int:
 
 def test_step_list_updates_while_steps_finish(live: tuple, page: Any) -> None:
     server, _ = live
-    page.goto(server.url + "/")
+    page.goto(server.url + "/steps")
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body tr[data-step-id]").count() == TOTAL_STEPS
     page.evaluate("window.notReloaded = true")
@@ -79,9 +82,22 @@ def test_graph_renders_the_whole_build_coloured_by_status(live: tuple, page: Any
     rows = page.evaluate("Object.fromEntries([...document.querySelectorAll('svg#graph a.node')]"
                          ".map((n) => [n.dataset.id, Number(n.querySelector('rect').getAttribute('y'))]))")
     assert rows[ROOT_ID] < rows["Extract(part=0)"] < rows["Fetch(part=0)"]  # dependencies below what needs them
+    assert page.evaluate("typeof dagre.layout") == "function"  # the vendored layout, served locally
+    assert page.locator("svg#graph .edges path").first.get_attribute("d").count("L") >= 1  # routed by dagre
+    page.fill("#graph-search", "Fetch(part=3)")
+    assert page.locator("svg#graph a.node.match").count() == 1
+    page.check("#graph-focus")
+    assert page.locator(f'svg#graph a.node[data-id="{LISTENER_ID}"]:not(.dimmed)').count() == 1
+    assert page.locator('svg#graph a.node[data-id="Fetch(part=0)"].dimmed').count() == 1
+    width = float(page.locator("svg#graph").get_attribute("width"))
+    page.locator("#graph-zoom").fill("0.5")
+    assert float(page.locator("svg#graph").get_attribute("width")) == width / 2
     page.select_option("#graph-collapse", "yes")
     page.wait_for_selector('svg#graph a.node[data-id="family:Fetch"]')
     assert page.locator("svg#graph a.node").count() == 5  # root + Fetch, Extract, Listen, Note
+    # a grouped family shows one segment per status, not one colour for the whole group
+    shares = page.locator('svg#graph a.node[data-id="family:Extract"] rect.share')
+    assert shares.count() >= 1 and shares.first.get_attribute("data-share") in ("DONE", "PENDING", "RUNNING")
     assert page.js_errors == []
 
 
@@ -123,7 +139,7 @@ def test_script_in_a_parameter_shows_as_text(live: tuple, page: Any) -> None:
     cell.wait_for()
     assert cell.inner_text() == XSS_VALUE
     assert page.locator("#step-id").inner_text() == XSS_ID
-    page.goto(server.url + "/?search=Note")
+    page.goto(server.url + "/steps?search=Note")
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body a.steplink").inner_text() == XSS_ID
     assert page.title() != "pwned" and dialogs == []
@@ -136,17 +152,23 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
     target = Path(os.environ.get("TRUNQ_WEB_SCREENSHOTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
     record_history(history)
-    page.goto(server.url + "/")
+    page.goto(server.url + "/steps")
     page.wait_for_function("Number(document.querySelector('.count[data-status=\"DONE\"] .n')?.textContent) >= 8",
                            timeout=15_000)
+    build = open_build(driver.store, [WebRoot(n=1)], {}, detached=True)
+    driver.store.builds.save(dataclasses.replace(build, status="RUNNING", started=build.created,
+                                                 counts={"DONE": 8, "RUNNING": 2, "PENDING": 5}))
     shots = {
-        "steps": ("/", "#steps-body tr[data-step-id]"),
+        "builds": ("/", f'#builds-running tr[data-build="{build.build_id}"] .segment'),
+        "build": (f"/builds/{build.build_id}", "#build-roots tr[data-step-id]"),
+        "steps": ("/steps", "#steps-body tr[data-step-id]"),
         "step": (f"/step?id={LISTENER_ID}", "#step-params td"),
         "graph": (f"/graph?id={ROOT_ID}", "svg#graph a.node"),
         "timeline": (f"/timeline?root={ROOT_ID}", "svg#timeline a.bar"),
         "workers": ("/workers", "#workers-body tr[data-worker]"),
         "resources": ("/resources", "#resources-body tr[data-resource]"),
         "history": ("/history?family=Load", "#duration-chart circle"),
+        "runs": ("/runs", "#runs-body tr"),
     }
     driver.store.acquire_resources(LISTENER_ID, {"db": 1, "gpu": 1}, {"db": 2, "gpu": 1}, ttl_ms=60_000)
     for name, (url, ready) in shots.items():
@@ -159,7 +181,7 @@ def test_screenshot_of_every_page(live: tuple, history: History, page: Any, tmp_
             page.click("#console-send")
             page.wait_for_function("document.querySelector('#console-log .answer')?.textContent.startsWith('echo')")
         path = target / f"{name}.png"
-        page.screenshot(path=str(path), full_page=name not in ("graph", "timeline", "steps"))
+        page.screenshot(path=str(path), full_page=name not in ("graph", "timeline", "steps", "runs"))
         assert path.stat().st_size > 10_000, name
     assert page.js_errors == []
 

@@ -108,7 +108,7 @@ def status_is(step: Any, status: str) -> str:
 def test_step_list_follows_the_real_build_and_the_graph_renders(app_server: LiveServer, build_factory: Any,
                                                                 page: Any) -> None:
     build = build_factory()
-    page.goto(app_server.url + "/?limit=50")
+    page.goto(app_server.url + "/steps?limit=50")
     page.wait_for_function(f"document.querySelectorAll('#steps-body tr[data-step-id]').length === {TOTAL_STEPS}",
                            timeout=20_000)
     page.evaluate("window.notReloaded = true")
@@ -154,7 +154,7 @@ def test_console_talks_to_a_running_step_and_markup_shows_as_text(app_server: Li
     text_cell = page.locator("#step-params tr", has_text="text").locator("td.param")
     text_cell.wait_for()
     assert text_cell.inner_text() == live_steps.XSS_TEXT
-    page.goto(f"{app_server.url}/?search={quote(build.note.step_id, safe='')}")  # other tests' notes too
+    page.goto(f"{app_server.url}/steps?search={quote(build.note.step_id, safe='')}")  # other tests' notes too
     page.wait_for_selector("#steps-body tr[data-step-id]")
     assert page.locator("#steps-body a.steplink").inner_text() == build.note.step_id
     assert page.title() != "pwned" and dialogs == []

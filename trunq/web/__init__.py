@@ -31,16 +31,19 @@ def create_app(config: Any = None, *, store: StateStore | None = None, history: 
     ``runs_root`` to ``trunq.runs.runs_root()``.
     """
     from trunq.runs import runs_root as default_runs_root
-    from trunq.web import api, api_actions, metrics, views
+    from trunq.web import api, api_actions, builds, guard, metrics, views
 
     settings = config if isinstance(config, WebSettings) else settings_from(config)
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    guard.install(app, settings)
     root = Path(runs_root) if runs_root is not None else default_runs_root()
     app.extensions["trunq"] = WebContext(settings=settings, runs_root=root.absolute(),
                                          store_instance=store, history_instance=history)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(api_actions.blueprint)
+    app.register_blueprint(builds.blueprint)
     app.register_blueprint(metrics.blueprint)
     app.register_blueprint(views.blueprint)
     app.after_request(_security_headers)

@@ -66,7 +66,8 @@ def steps() -> Any:
 @blueprint.get("/step")
 def step() -> Any:
     context = web_context()
-    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_max)
+    detail = queries.step_detail(context.store, _step_id_arg(), context.settings.dependents_max,
+                                 _int_arg("deps_offset", 0, 0, 10**9))
     if detail is None:
         raise ApiError(404, "no such step")
     return jsonify(detail)
@@ -77,6 +78,18 @@ def step_runs() -> Any:
     context = web_context()
     limit = _int_arg("limit", 20, 1, 200)
     return jsonify(runs=runfiles.runs_of_step(context.runs_root, _step_id_arg(), limit))
+
+
+@blueprint.get("/runs")
+def runs() -> Any:
+    """Recent runs from the runs folder, newest first (local builds show here without Redis)."""
+    status = (_text_arg("status") or "").upper() or None
+    limit = _int_arg("limit", 100, 1, 1000)
+    try:
+        found = runfiles.recent_runs(web_context().runs_root, limit, status)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+    return jsonify(runs=found)
 
 
 @blueprint.get("/runs/<name>")

@@ -8,16 +8,16 @@ cross-site request, so the token also stops cross-site request forgery.
 from __future__ import annotations
 
 import functools
-import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from trunq.core.status import ACTIVE, Status
 from trunq.scheduler.state import StepRecord
 from trunq.web.context import web_context
-from trunq.web.errors import ApiError, register_error_handlers
+from trunq.web.errors import ApiError, json_object, register_error_handlers
+from trunq.web.guard import check_token
 
 blueprint = Blueprint("actions", __name__, url_prefix="/api/step")
 register_error_handlers(blueprint)
@@ -32,9 +32,8 @@ def requires_token(view: Callable[..., Any]) -> Callable[..., Any]:
         settings = web_context().settings
         if not settings.actions_enabled:
             raise ApiError(403, "actions are disabled: set [web] allow_actions = true and [web] token")
-        given = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), (settings.token or "").encode()):
-            raise ApiError(401, f"missing or wrong {TOKEN_HEADER} header")
+        check_token(current_app._get_current_object(), settings.token or "",
+                    request.headers.get(TOKEN_HEADER, ""))
         return view(*args, **kwargs)
 
     return guarded
@@ -63,7 +62,7 @@ def send_message() -> Any:
     record = _running_step()
     if not record.accepts_messages:
         raise ApiError(409, "the step does not accept messages")
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     content = body.get("content")
     if not isinstance(content, str) or not content.strip():
         raise ApiError(400, 'send {"content": "<text>"}')

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
-
-from trunq.core.errors import TrunqError
+from flask import Blueprint, jsonify, request
 
 
 class ApiError(Exception):
@@ -19,8 +17,12 @@ class ApiError(Exception):
 def register_error_handlers(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
-        return jsonify(error=exc.message), exc.status
+        return jsonify(error=exc.message, status=exc.status), exc.status
 
-    @blueprint.errorhandler(TrunqError)
-    def trunq_error(exc: TrunqError) -> Any:
-        return jsonify(error=str(exc)), exc.http_status
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object; anything else (list, number, bad JSON) is a 400."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body

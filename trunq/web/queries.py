@@ -19,12 +19,23 @@ _SEVERITY = (Status.FAILED, Status.DISABLED, Status.UPSTREAM_FAILED, Status.UPST
              Status.RUNNING, Status.BATCH_RUNNING, Status.PENDING, Status.UNKNOWN, Status.DONE)
 
 
+_LIVE = (Status.RUNNING, Status.BATCH_RUNNING)
+
+
+def live_fields(record: StepRecord) -> dict[str, Any]:
+    """Progress and status message are what a running step says about itself: once it is not
+    running they are stale (a DONE step "at 40 %"), so they are not shown."""
+    live = record.status in _LIVE
+    return {"status_message": record.status_message if live else None,
+            "progress": record.progress if live else None}
+
+
 def step_summary(record: StepRecord) -> dict[str, Any]:
     """The fields a list row needs (no deps: they can be long)."""
     return {
         "step_id": record.step_id, "family": record.family, "status": record.status,
-        "params": record.params, "status_message": record.status_message, "progress": record.progress,
-        "worker": record.worker, "updated": record.updated, "started": record.started,
+        "params": record.params, **live_fields(record),
+        "worker": record.worker, "batch_id": record.batch_id, "updated": record.updated, "started": record.started,
         "finished": record.finished, "retries": record.retries, "accepts_messages": record.accepts_messages,
     }
 
@@ -39,15 +50,24 @@ def overview(store: StateStore, family: str | None = None) -> dict[str, Any]:
     return {"status_counts": store.status_counts(family), "family_counts": store.family_counts()}
 
 
-def step_detail(store: StateStore, step_id: str, dependents_max: int) -> dict[str, Any] | None:
+def step_detail(store: StateStore, step_id: str, dependents_max: int, deps_offset: int = 0) -> dict[str, Any] | None:
+    """The record plus one page of at most ``dependents_max`` dependencies and dependents: a
+    step with 20,000 dependencies must not re-send them all on every poll."""
     record = store.get(step_id)
     if record is None:
         return None
     detail = record.to_dict()
-    deps = [r for r in store.get_many(record.deps) if r is not None]
-    found = {r.step_id for r in deps}
-    detail["dependencies"] = [_link(r) for r in deps] + [
-        {"step_id": missing, "family": None, "status": "UNKNOWN"} for missing in record.deps if missing not in found]
+    detail.update(live_fields(record))
+    detail["now"] = store.now()  # the store's clock: elapsed time without trusting the browser's
+    page_ids = record.deps[deps_offset:deps_offset + dependents_max]
+    detail["deps"] = page_ids
+    detail["deps_total"] = len(record.deps)
+    detail["deps_offset"] = deps_offset
+    detail["deps_page_size"] = dependents_max
+    detail["dependencies_complete"] = deps_offset == 0 and len(page_ids) == len(record.deps)
+    by_id = {r.step_id: r for r in store.get_many(page_ids) if r is not None}
+    detail["dependencies"] = [_link(by_id[dep]) if dep in by_id else {"step_id": dep, "family": None, "status": "UNKNOWN"}
+                              for dep in page_ids]
     detail["dependents"], detail["dependents_complete"] = dependents(store, step_id, dependents_max)
     return detail
 

@@ -18,7 +18,7 @@ class OutsideRunsRoot(ValueError):
 
 def run_folder(root: Path, name: str) -> Path:
     """The folder of run ``name``; refuses names that are paths or escape the root."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name or "~" in name:
         raise OutsideRunsRoot(f"not a run name: {name!r}")
     folder = (root / name).resolve()
     if not folder.is_relative_to(root.resolve()):
@@ -29,6 +29,11 @@ def run_folder(root: Path, name: str) -> Path:
 def runs_of_step(root: Path, step_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Newest first: run folders and the journal lines of quick runs alike."""
     return [_summary(run) for run in trunq_runs.runs_of_step(step_id, limit=limit, root=root)]
+
+
+def recent_runs(root: Path, limit: int = 100, status: str | None = None) -> list[dict[str, Any]]:
+    """The newest runs under the root (step runs and function runs alike): needs no Redis."""
+    return [_summary(run) for run in trunq_runs.list_runs(status=status or None, root=root)[:limit]]
 
 
 def run_summary(root: Path, name: str) -> dict[str, Any] | None:

@@ -26,6 +26,16 @@ class WebSettings:
     dependents_max: int = 500
     tasklist_dirs: tuple[str, ...] = ()  # TaskList directories the UI may show (absolute paths)
     resource_limits: dict[str, int] = field(default_factory=dict)
+    allowed_hosts: tuple[str, ...] = ()  # Host names besides loopback and the bound one (DNS rebinding)
+    bind_host: str = "127.0.0.1"  # where ``trunq web`` listens; decides whether reads need the token
+    max_content_length: int = 1024 * 1024
+
+    @property
+    def read_token_required(self) -> bool:
+        """Bound beyond loopback with a token: every page and API call needs it."""
+        from trunq.web.guard import is_loopback
+
+        return bool(self.token) and not is_loopback(self.bind_host)
 
     @property
     def actions_enabled(self) -> bool:
@@ -53,7 +63,14 @@ def settings_from(config: Any = None) -> WebSettings:
         dependents_max=int(web.get("dependents_max", 500)),
         tasklist_dirs=_paths(web.get("tasklist_dirs")),
         resource_limits={name: int(units) for name, units in limits.items()},
+        allowed_hosts=_names(web.get("allowed_hosts")),
+        max_content_length=int(web.get("max_content_length", 1024 * 1024)),
     )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    return tuple(str(item).strip().lower() for item in items if str(item).strip())
 
 
 def _paths(value: Any) -> tuple[str, ...]:

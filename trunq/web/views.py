@@ -10,8 +10,8 @@ from trunq.web.context import web_context
 
 blueprint = Blueprint("views", __name__)
 
-_NAV = (("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
-        ("history", "History"), ("tasklists", "TaskLists"))
+_NAV = (("builds", "Builds"), ("steps", "Steps"), ("timeline", "Timeline"), ("workers", "Workers"), ("resources", "Resources"),
+        ("runs", "Runs"), ("history", "History"), ("tasklists", "TaskLists"))
 
 
 def _page(template: str, page: str, title: str, **values: Any) -> str:
@@ -21,6 +21,16 @@ def _page(template: str, page: str, title: str, **values: Any) -> str:
 
 
 @blueprint.get("/")
+def builds() -> str:
+    return _page("builds.html", "builds", "Builds")
+
+
+@blueprint.get("/builds/<build_id>")
+def build(build_id: str) -> str:
+    return _page("build.html", "build", f"Build {build_id}", build_id=build_id)
+
+
+@blueprint.get("/steps")
 def steps() -> str:
     return _page("steps.html", "steps", "Steps")
 
@@ -63,3 +73,8 @@ def tasklists() -> str:
     directory = request.args.get("dir", "")
     return _page("tasklists.html", "tasklists", f"TaskList {directory}" if directory else "TaskLists",
                  directory=directory)
+
+
+@blueprint.get("/runs")
+def runs() -> str:
+    return _page("runs.html", "runs", "Runs")

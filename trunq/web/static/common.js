@@ -41,8 +41,20 @@ const trunq = (() => {
   async function getJSON(url) {
     const response = await fetch(url, {headers: {"Accept": "application/json"}});
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || response.statusText);
+    if (!response.ok) {
+      const error = new Error(body.error || response.statusText);
+      error.hint = body.hint || "";
+      throw error;
+    }
     return body;
+  }
+
+  // A banner that says what is missing (e.g. Redis for the cluster views) instead of a bare failure.
+  function notice(error) {
+    const banner = document.getElementById("notice");
+    if (!banner) return;
+    banner.hidden = !error || !error.hint;
+    banner.textContent = banner.hidden ? "" : error.message + " — " + error.hint;
   }
 
   async function action(url, payload, method) {
@@ -82,11 +94,13 @@ const trunq = (() => {
       running = true;
       try {
         await fn();
+        notice(null);
         indicator.classList.remove("stale");
         indicator.title = "updated " + new Date().toLocaleTimeString();
       } catch (error) {
         indicator.classList.add("stale");
         indicator.title = "update failed: " + error.message;
+        notice(error);
       } finally {
         running = false;
       }
@@ -129,7 +143,7 @@ const trunq = (() => {
 
   const STATUS_COLORS = {
     PENDING: "#f0ad4e", RUNNING: "#2f7bd8", BATCH_RUNNING: "#6a5acd", DONE: "#3c9a5f",
-    FAILED: "#d9534f", DISABLED: "#777", UNKNOWN: "#bbb",
+    FAILED: "#d9534f", UPSTREAM_FAILED: "#e8908c", DISABLED: "#777", UNKNOWN: "#bbb",
   };
 
   function legend(node) {

@@ -59,6 +59,24 @@
     return {position, width, height: MARGIN * 2 + row * (NODE_H + GAP_Y) - GAP_Y};
   }
 
+  // dagre (vendored, static/vendor/) lays out layers with few crossings and routes each edge
+  // around the boxes; the hand-written layout above stays as the fallback if it is missing.
+  function dagreLayout(graph) {
+    const g = new dagre.graphlib.Graph();
+    g.setGraph({rankdir: "TB", nodesep: GAP_X, ranksep: GAP_Y, marginx: MARGIN, marginy: MARGIN});
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const node of graph.nodes) g.setNode(node.id, {width: NODE_W, height: NODE_H});
+    for (const edge of graph.edges) g.setEdge(edge.from, edge.to);
+    dagre.layout(g);
+    const position = new Map(graph.nodes.map((n) => {
+      const p = g.node(n.id);
+      return [n.id, {x: p.x - NODE_W / 2, y: p.y - NODE_H / 2}];
+    }));
+    const routes = new Map(graph.edges.map((e) => [e.from + "\u0000" + e.to, g.edge(e.from, e.to).points]));
+    const size = g.graph();
+    return {position, routes, width: size.width, height: size.height};
+  }
+
   function shorten(text, max) {
     return text.length > max ? text.slice(0, max - 1) + "…" : text;
   }
@@ -70,17 +88,24 @@
   }
 
   function nodeHref(node) {
-    if (node.id.startsWith("family:") && node.statuses) return "/?family=" + encodeURIComponent(node.family);
+    if (node.id.startsWith("family:") && node.statuses) return "/steps?family=" + encodeURIComponent(node.family);
     return "/step?id=" + encodeURIComponent(node.id);
   }
 
   function draw(graph) {
     const canvas = clear(document.getElementById("graph"));
-    const {position, width, height} = layout(graph);
-    canvas.setAttribute("width", Math.max(width, 300));
-    canvas.setAttribute("height", Math.max(height, 100));
+    const {position, width, height, routes} = window.dagre ? dagreLayout(graph) : layout(graph);
+    const w = Math.max(width, 300), h = Math.max(height, 100);
+    canvas.setAttribute("viewBox", `0 0 ${w} ${h}`);  // zoom changes width/height only
+    canvas.dataset.w = w;
+    canvas.dataset.h = h;
     const edges = svg("g", {class: "edges"});
     for (const edge of graph.edges) {
+      const points = routes && routes.get(edge.from + "\u0000" + edge.to);
+      if (points && points.length) {
+        edges.append(svg("path", {d: "M" + points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(" L")}));
+        continue;
+      }
       const a = position.get(edge.from), b = position.get(edge.to);
       const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y;
       const bend = Math.max(20, (y2 - y1) / 2);
@@ -89,13 +114,28 @@
     canvas.append(edges);
     for (const node of graph.nodes) {
       const p = position.get(node.id);
-      const label = node.count > 1 ? `${shorten(node.label, 16)} ×${node.count}` : shorten(node.label, 25);
-      const group = svg("a", {href: nodeHref(node), class: "node", "data-id": node.id, "data-status": node.status},
+      const grouped = Boolean(node.statuses);
+      // a cut-short walk may have missed members: say "at least", never draw the group as complete
+      const count = graph.truncated && grouped ? `≥${node.count}` : `${node.count}`;
+      const label = node.count > 1 ? `${shorten(node.label, 16)} ×${count}` : shorten(node.label, 25);
+      const group = svg("a", {href: nodeHref(node), class: "node" + (grouped ? " group" : ""), "data-id": node.id,
+                              "data-status": node.status},
         svg("title", {text: nodeTitle(node)}),
         svg("rect", {x: p.x, y: p.y, width: NODE_W, height: NODE_H, rx: 6,
-                     fill: STATUS_COLORS[node.status] || STATUS_COLORS.UNKNOWN,
-                     class: node.id === graph.root ? "root" : ""}),
-        svg("text", {x: p.x + NODE_W / 2, y: p.y + NODE_H / 2 + 4, "text-anchor": "middle", text: label}));
+                     fill: grouped ? "#556" : STATUS_COLORS[node.status] || STATUS_COLORS.UNKNOWN,
+                     class: node.id === graph.root ? "root" : ""}));
+      if (grouped) {  // one segment per status, as wide as its share: a family is never one colour
+        let x = p.x + 4;
+        for (const [status, n] of Object.entries(node.statuses)) {
+          const w = (NODE_W - 8) * n / node.count;
+          group.append(svg("rect", {x, y: p.y + NODE_H - 9, width: Math.max(w, 1), height: 6,
+                                    fill: STATUS_COLORS[status] || STATUS_COLORS.UNKNOWN, class: "share",
+                                    "data-share": status}));
+          x += w;
+        }
+      }
+      group.append(svg("text", {x: p.x + NODE_W / 2, y: p.y + NODE_H / 2 + (grouped ? 0 : 4), "text-anchor": "middle",
+                                text: label}));
       canvas.append(group);
     }
     const info = [`${graph.step_count} steps`, `${graph.nodes.length} nodes`, `${graph.edges.length} edges`];
@@ -109,10 +149,35 @@
     const signature = JSON.stringify(graph);
     if (signature !== lastDrawn) {
       draw(graph);
+      applyView();
       lastDrawn = signature;
     }
   }
 
+  // Search highlights matching nodes and scrolls to the first; zoom scales the drawing;
+  // focus dims every node that is not failed or running.
+  function applyView() {
+    const canvas = document.getElementById("graph");
+    const term = (document.getElementById("graph-search").value || "").toLowerCase();
+    const focus = document.getElementById("graph-focus").checked;
+    let first = null;
+    for (const node of canvas.querySelectorAll("a.node")) {
+      const hit = term && node.dataset.id.toLowerCase().includes(term);
+      node.classList.toggle("match", Boolean(hit));
+      const live = ["FAILED", "UPSTREAM_FAILED", "RUNNING", "BATCH_RUNNING"].includes(node.dataset.status)
+        || [...node.querySelectorAll(".share")].some((r) => ["FAILED", "RUNNING"].includes(r.dataset.share));
+      node.classList.toggle("dimmed", focus && !live);
+      if (hit && !first) first = node;
+    }
+    const zoom = Number(document.getElementById("graph-zoom").value) || 1;
+    canvas.setAttribute("width", Number(canvas.dataset.w || 300) * zoom);
+    canvas.setAttribute("height", Number(canvas.dataset.h || 100) * zoom);
+    if (first) first.scrollIntoView({block: "center", inline: "center"});
+  }
+
+  for (const id of ["graph-search", "graph-focus", "graph-zoom"]) {
+    document.getElementById(id).addEventListener("input", applyView);
+  }
   trunq.legend(document.getElementById("legend"));
   collapseSelect.addEventListener("change", () => { lastDrawn = ""; refresh(); });
   poll(refresh);

@@ -22,6 +22,9 @@
     add("started", time(step.started));
     add("finished", time(step.finished));
     if (step.started && step.finished) add("duration", duration(step.finished - step.started));
+    const running = step.status === "RUNNING" || step.status === "BATCH_RUNNING";
+    if (running && step.started && step.now) add("elapsed", el("span", {id: "step-elapsed", text: duration(step.now - step.started)}));
+    if (step.batch_id) add("batch", el("span", {id: "step-batch", class: "mono", text: `ran in batch ${step.batch_id}`}));
     add("retries", String(step.retries));
     add("priority", String(step.priority));
     if (step.tracking_url && /^https?:\/\//i.test(step.tracking_url)) {
@@ -144,10 +147,13 @@
     document.getElementById("run-stderr").textContent = err.text;
   }
 
+  // Dependencies come one page at a time; the page the reader chose stays across polls.
+  let depsOffset = 0;
+
   async function refresh() {
     let step;
     try {
-      step = await getJSON("/api/step?id=" + q(stepId));
+      step = await getJSON("/api/step?id=" + q(stepId) + "&deps_offset=" + depsOffset);
     } catch (error) {
       document.getElementById("step-missing").hidden = false;
       throw error;
@@ -165,6 +171,12 @@
     document.getElementById("expl-card").hidden = !step.expl;
     expl.textContent = step.expl || "";
     renderLinks("step-deps", step.dependencies);
+    const shownTo = step.deps_offset + step.dependencies.length;
+    document.getElementById("deps-count").textContent = step.deps_total > step.dependencies.length
+      ? `${step.deps_offset + 1}–${shownTo} of ${step.deps_total}` : `${step.deps_total}`;
+    document.getElementById("deps-pager").hidden = step.deps_total <= step.dependencies.length && !step.deps_offset;
+    document.getElementById("deps-prev").disabled = !step.deps_offset;
+    document.getElementById("deps-next").disabled = shownTo >= step.deps_total;
     renderLinks("step-dependents", step.dependents);
     document.getElementById("dependents-note").hidden = step.dependents_complete;
     const runs = await getJSON("/api/step/runs?id=" + q(stepId));
@@ -172,6 +184,13 @@
     if (current.status === "RUNNING") await refreshLogs();
   }
 
+  const pageDeps = async (direction) => {
+    const size = current ? current.deps_page_size : 0;
+    depsOffset = Math.max(0, depsOffset + direction * size);
+    await refresh();
+  };
+  document.getElementById("deps-prev").addEventListener("click", () => pageDeps(-1));
+  document.getElementById("deps-next").addEventListener("click", () => pageDeps(1));
   document.getElementById("console-form").addEventListener("submit", sendMessage);
   poll(refresh);
 })();
