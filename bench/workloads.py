@@ -6,14 +6,27 @@ root step of a workload of about ``n`` steps:
 - chain:    step i requires step i-1;
 - fanin:    one WrapperStep requiring n independent steps;
 - layered:  layers of width W (100), each step requiring 3 steps of the previous layer;
-- complete: a WrapperStep over n steps whose outputs already exist.
+- complete: a WrapperStep over n steps whose outputs already exist;
+- cpu:      the layered graph, but each step first burns CPU_SECONDS (20 ms) of CPU in pure
+            Python (what ``--workers 2`` should nearly halve).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 WIDTH = 100
+CPU_SECONDS = 0.020
+
+
+def burn_cpu(seconds: float = CPU_SECONDS) -> int:
+    """Busy-loop in Python for ``seconds`` of this thread's CPU time (holds the GIL)."""
+    deadline = time.thread_time() + seconds
+    spins = 0
+    while time.thread_time() < deadline:
+        spins += sum(range(200))
+    return spins
 
 
 def define(api, wrapper_base, target_cls):
@@ -63,6 +76,31 @@ def define(api, wrapper_base, target_cls):
             with self.output().open("w") as f:
                 f.write("x")
 
+    class CpuLayer(step_base):
+        layer = int_param()
+        i = int_param()
+        out = str_param(significant=False)
+
+        def requires(self):
+            if self.layer == 0:
+                return []
+            return [CpuLayer(layer=self.layer - 1, i=(self.i + k) % WIDTH, out=self.out) for k in range(3)]
+
+        def output(self):
+            return target_cls(os.path.join(self.out, "cpu", str(self.layer), str(self.i)))
+
+        def run(self):
+            burn_cpu()
+            with self.output().open("w") as f:
+                f.write("x")
+
+    class CpuTop(wrapper_base):
+        n = int_param()
+        out = str_param(significant=False)
+
+        def requires(self):
+            return [CpuLayer(layer=self.n // WIDTH - 1, i=i, out=self.out) for i in range(WIDTH)]
+
     class FanIn(wrapper_base):
         n = int_param()
         out = str_param(significant=False)
@@ -82,6 +120,8 @@ def define(api, wrapper_base, target_cls):
             return Chain(n=n - 1, out=out)
         if kind == "layered":
             return LayeredTop(n=n, out=out)
+        if kind == "cpu":
+            return CpuTop(n=n, out=out)
         if kind in ("fanin", "complete"):
             return FanIn(n=n, out=out)
         raise ValueError(kind)
