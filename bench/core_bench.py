@@ -4,6 +4,8 @@
     python bench/core_bench.py --quick         # N = 1k and 10k only
     python bench/core_bench.py --luigi         # also luigi at N = 1k (it is O(N^2): larger N take minutes)
     python bench/core_bench.py --anchors       # also the layered graph as a bare loop and on Dask
+    python bench/core_bench.py --cpu 200       # also 200 steps burning 20 ms of CPU each, 1 and 2 workers
+    python bench/core_bench.py --million       # also layered 1,000,000 steps (1 worker) beside the bare loop
 
 Each case runs in a fresh subprocess; outputs go to a temp dir on the normal disk
 (``--dir /dev/shm`` to take the disk out of the figures). Prints a Markdown table.
@@ -45,6 +47,10 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="switch Run recording off")
     parser.add_argument("--dir", default=tempfile.gettempdir())
     parser.add_argument("--sizes", default="")
+    parser.add_argument("--cpu", type=int, default=0, metavar="N",
+                        help="also the 'cpu' workload (layered, 20 ms of CPU per step) at N steps")
+    parser.add_argument("--million", action="store_true",
+                        help="also layered 1,000,000 steps with 1 worker, beside the bare loop (peak RSS)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s] or ([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000])
     base = tempfile.mkdtemp(prefix="trunq-bench-", dir=args.dir)
@@ -59,6 +65,14 @@ def main() -> None:
                 for engine, workers in _anchor_cases(n):
                     rows.append(run_case(engine, "layered", n, workers, base, False))
                     print(_row(rows[-1]), flush=True)
+        if args.cpu:
+            for workers in (1, 2):
+                rows.append(run_case("trunq", "cpu", args.cpu, workers, base, not args.no_record))
+                print(_row(rows[-1]), flush=True)
+        if args.million:
+            for engine in ("trunq", "bare"):
+                rows.append(run_case(engine, "layered", 1_000_000, 1, base, not args.no_record))
+                print(_row(rows[-1]), flush=True)
         if args.luigi:
             for kind in KINDS:
                 rows.append(run_case("luigi", kind, 1_000, 1, base, False))
@@ -70,6 +84,19 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(_row(row))
+    _print_ratios(rows)
+
+
+def _print_ratios(rows: list[dict]) -> None:
+    """trunq's layered wall time over the bare loop's at the same N (the issue-14 target: <= 3)."""
+    bare = {row["n"]: row["seconds"] for row in rows if row["engine"] == "bare"}
+    lines = [f"| layered | {row['n']:,} | {row['workers']} | {row['seconds'] / bare[row['n']]:.2f} |"
+             for row in rows if row["engine"] == "trunq" and row["kind"] == "layered" and bare.get(row["n"])]
+    if lines:
+        print()
+        print("| workload | N | workers | trunq / bare |")
+        print("|---|---|---|---|")
+        print("\n".join(lines))
 
 
 def _anchor_cases(n: int) -> list[tuple[str, int]]:
