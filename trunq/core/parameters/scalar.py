@@ -43,7 +43,7 @@ class IntParameter(Parameter[int]):
         return value + 1
 
 
-class OptionalIntParameter(OptionalParameterMixin, IntParameter):  # type: ignore[misc]
+class OptionalIntParameter(OptionalParameterMixin[int], IntParameter):  # type: ignore[misc]
     """An ``int`` parameter that may be None."""
 
     expected_type = int
@@ -69,7 +69,7 @@ class FloatParameter(Parameter[float]):
             raise invalid(value, "number") from None
 
 
-class OptionalFloatParameter(OptionalParameterMixin, FloatParameter):  # type: ignore[misc]
+class OptionalFloatParameter(OptionalParameterMixin[float], FloatParameter):  # type: ignore[misc]
     """A ``float`` parameter that may be None."""
 
     expected_type = float
@@ -110,7 +110,7 @@ class BoolParameter(Parameter[bool]):
         raise invalid(value, "boolean", "expected true or false")
 
 
-class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):  # type: ignore[misc]
+class OptionalBoolParameter(OptionalParameterMixin[bool], BoolParameter):  # type: ignore[misc]
     """A ``bool`` parameter that may be None (the default)."""
 
     expected_type = bool
@@ -176,7 +176,7 @@ class NumericalParameter(Parameter[Any]):
         return f"permitted values: {self.permitted_range}"
 
 
-class OptionalNumericalParameter(OptionalParameterMixin, NumericalParameter):  # type: ignore[misc]
+class OptionalNumericalParameter(OptionalParameterMixin[Any], NumericalParameter):  # type: ignore[misc]
     """A ``NumericalParameter`` that may be None."""
 
     @property
@@ -231,7 +231,7 @@ class ChoiceParameter(Parameter[Any]):
         return f"Choices: {self._choices_text()}"
 
 
-class OptionalChoiceParameter(OptionalParameterMixin, ChoiceParameter):  # type: ignore[misc]
+class OptionalChoiceParameter(OptionalParameterMixin[Any], ChoiceParameter):  # type: ignore[misc]
     """A ``ChoiceParameter`` that may be None."""
 
     @property
@@ -338,7 +338,7 @@ class PathParameter(Parameter[Path]):
         return path
 
 
-class OptionalPathParameter(OptionalParameterMixin, PathParameter):  # type: ignore[misc]
+class OptionalPathParameter(OptionalParameterMixin[Path], PathParameter):  # type: ignore[misc]
     """A ``PathParameter`` that may be None."""
 
     expected_type = (str, Path)

@@ -99,7 +99,7 @@ class DateParameter(_DateParameterBase):
         return value + datetime.timedelta(days=self.interval)
 
 
-class OptionalDateParameter(OptionalParameterMixin, DateParameter):  # type: ignore[misc]
+class OptionalDateParameter(OptionalParameterMixin[datetime.date], DateParameter):  # type: ignore[misc]
     """A ``DateParameter`` that may be None."""
 
     expected_type = datetime.date
