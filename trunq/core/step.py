@@ -310,7 +310,7 @@ class Step(metaclass=_StepMeta):
         return target(**values)
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other) and self.step_id == other.step_id)  # type: ignore[attr-defined]
+        return self is other or (type(self) is type(other) and self.step_id == other.step_id)
 
     def __hash__(self) -> int:
         if self._hash is None:

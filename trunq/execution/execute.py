@@ -157,7 +157,7 @@ def _run(step: Step) -> list[Step]:
     Returns the yielded requirements that are not complete yet (run() will be called again
     from the start once they are), or an empty list when run() finished.
     """
-    result = step.run()  # type: ignore[misc]
+    result = step.run()
     if not inspect.isgenerator(result):
         return []
     reply = None

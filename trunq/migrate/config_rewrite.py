@@ -56,7 +56,7 @@ def _lines_to_toml(text: str) -> tuple[list[str], list[tuple[int, str, str]]]:
     def flush() -> None:
         if pending:
             number, key, parts = pending
-            value = "\n".join(p for p in parts if p).strip()  # type: ignore[union-attr]
+            value = "\n".join(p for p in parts if p).strip()
             out.append(f"{_key(key)} = {_value(section, value)}")  # type: ignore[arg-type]
             options.append((number, section, key))  # type: ignore[arg-type]
             pending.clear()

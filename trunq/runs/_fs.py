@@ -38,7 +38,7 @@ def _configured_root() -> str | None:
     global _config_module
     if _config_module is None:
         try:
-            from trunq import config as loaded  # type: ignore[attr-defined]
+            from trunq import config as loaded
         except ImportError:
             loaded = _NO_CONFIG  # a failed import is slow: remember it
         _config_module = loaded

@@ -245,7 +245,7 @@ class StepRecording:
 class _StepRun(Run):
     """A Run whose folder path is only built when needed."""
 
-    @property  # type: ignore[override]
+    @property
     def path(self) -> Path:
         folder = self.__dict__.get("_path")
         if folder is None:

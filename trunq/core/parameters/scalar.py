@@ -176,11 +176,11 @@ class NumericalParameter(Parameter[Any]):
         return f"permitted values: {self.permitted_range}"
 
 
-class OptionalNumericalParameter(OptionalParameterMixin[Any], NumericalParameter):  # type: ignore[misc]
+class OptionalNumericalParameter(OptionalParameterMixin[Any], NumericalParameter):
     """A ``NumericalParameter`` that may be None."""
 
     @property
-    def expected_type(self) -> type:  # type: ignore[override]
+    def expected_type(self) -> type:
         return self.var_type
 
 
@@ -231,11 +231,11 @@ class ChoiceParameter(Parameter[Any]):
         return f"Choices: {self._choices_text()}"
 
 
-class OptionalChoiceParameter(OptionalParameterMixin[Any], ChoiceParameter):  # type: ignore[misc]
+class OptionalChoiceParameter(OptionalParameterMixin[Any], ChoiceParameter):
     """A ``ChoiceParameter`` that may be None."""
 
     @property
-    def expected_type(self) -> type:  # type: ignore[override]
+    def expected_type(self) -> type:
         return self.var_type
 
 
