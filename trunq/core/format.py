@@ -130,7 +130,8 @@ class TextWrapper(_Layer, io.TextIOWrapper):
         self._inner = stream
         self._aborted = False
         # A real buffered stream is used as is (faster); anything else gets a thin adapter.
-        buffer = stream if isinstance(stream, io.BufferedIOBase) else _Readable(stream)
+        # Any: typeshed wants a `.name` that BufferedIOBase does not declare (real ones have it).
+        buffer: Any = stream if isinstance(stream, io.BufferedIOBase) else _Readable(stream)
         super().__init__(buffer, encoding=encoding, errors=errors, newline=newline)
 
     @property

@@ -73,6 +73,7 @@ def refresh_params(cls: type) -> None:
     cls._type_checked = frozenset(  # type: ignore[attr-defined]
         name for name, param in params if param._wants_type_check()
     )
+    subclass: type
     for subclass in cls.__subclasses__():
         refresh_params(subclass)
 

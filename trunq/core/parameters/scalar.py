@@ -101,8 +101,10 @@ class BoolParameter(Parameter[bool]):
         raise invalid(text, "boolean", "expected true or false")
 
     def normalize(self, value: Any) -> bool:
-        if value is True or value is False or value is None:
+        if value is True or value is False:
             return value
+        if value is None:  # kept as is, like luigi (a None default of a plain BoolParameter)
+            return None  # type: ignore[return-value]
         if isinstance(value, str):
             return self.parse(value)
         if isinstance(value, int):
