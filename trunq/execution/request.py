@@ -11,10 +11,13 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trunq.core import registry
 from trunq.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from trunq.core.step import Step
 
 # option -> (env key, takes a value)
 _OPTIONS: dict[str, tuple[str, bool]] = {
@@ -62,7 +65,8 @@ def parse_build_args(args: list[str]) -> BuildRequest:
     while position < len(args):
         token = args[position]
         position += 1
-        name, inline = (token.split("=", 1) + [None])[:2] if token.startswith("--") else (token, None)
+        name, has_value, text = token.partition("=") if token.startswith("--") else (token, "", "")
+        inline: str | None = text if has_value else None
         if token in ("-h", "--help", "--help-all"):
             request.help = True
         elif name in _OPTIONS:
@@ -123,7 +127,7 @@ def import_modules(modules: list[str]) -> None:
             raise UsageError(f"cannot import module {module!r}: {exc}") from None
 
 
-def find_family(family: str) -> type:
+def find_family(family: str) -> type[Step]:
     try:
         return registry.get_step_cls(family)
     except registry.UnknownStepError:
@@ -141,7 +145,7 @@ def find_family(family: str) -> type:
         raise
 
 
-def resolve_params(root: type, given: list[tuple[str, str | None]]) -> dict[str, dict[str, str]]:
+def resolve_params(root: type[Step], given: list[tuple[str, str | None]]) -> dict[str, dict[str, str]]:
     """Map ``--x`` / ``--Family-x`` to ``{family: {param: text}}``; unknown names are errors."""
     overrides: dict[str, dict[str, str]] = {}
     root_family = root.get_step_family()

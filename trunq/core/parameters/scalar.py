@@ -6,7 +6,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trunq.core.parameters.base import (
     NO_VALUE,
@@ -16,6 +16,9 @@ from trunq.core.parameters.base import (
     ParameterValueError,
     invalid,
 )
+
+if TYPE_CHECKING:
+    from trunq.core.step import Step
 
 
 class IntParameter(Parameter[int]):
@@ -349,10 +352,10 @@ class OptionalPathParameter(OptionalParameterMixin[Path], PathParameter):  # typ
         return False  # every accepted value is converted to the expected type, so never warns (as luigi)
 
 
-class StepParameter(Parameter[type]):
+class StepParameter(Parameter["type[Step]"]):
     """A Step *class*, written as its family name on the command line."""
 
-    def parse(self, text: str) -> type:
+    def parse(self, text: str) -> type[Step]:
         import importlib
 
         # Imported lazily: the registry imports the step module, which imports parameters.
@@ -363,10 +366,10 @@ class StepParameter(Parameter[type]):
         except unknown_step_error as error:
             raise ParameterValueError(str(error) or f"unknown step family {text!r}") from None
 
-    def serialize(self, value: type) -> str:
-        return value.get_step_family()  # type: ignore[attr-defined]
+    def serialize(self, value: type[Step]) -> str:
+        return value.get_step_family()
 
-    def normalize(self, value: Any) -> type:
+    def normalize(self, value: Any) -> type[Step]:
         if isinstance(value, type):
             return value
         if isinstance(value, str):
