@@ -37,6 +37,7 @@ def _configured_root() -> str | None:
     """``[runs] root`` from ``trunq.config``; tolerant because that module is optional here."""
     global _config_module
     if _config_module is None:
+        loaded: object
         try:
             from trunq import config as loaded
         except ImportError:

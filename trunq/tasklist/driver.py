@@ -75,6 +75,7 @@ class Driver:
             elif action == FINALIZE:
                 yield self._finalize(TaskPaths(self.root, task_uuid))
             elif action == ADOPT:
+                assert claim is not None  # _decide pairs ADOPT with the claim to adopt
                 self.adopted[task_uuid] = claim
 
     # ---- claims and the resume rules -------------------------------------------------------------

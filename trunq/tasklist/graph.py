@@ -50,6 +50,14 @@ class _Deferred:
 class Task(_Deferred):
     """A deferred call ``fun(*args, **kwargs)``; arguments may be deferred values themselves."""
 
+    # Set on a task by the runner once it is submitted and finished (or on a placeholder).
+    metadata: Any
+    uuid: str | None
+    returnvalue: Any
+    errorvalue: Any
+    traceback: str | None
+    runtime: float | None
+
     def __init__(self, fun: Any, args: tuple | list = (), kwargs: dict | None = None) -> None:
         self._fun = fun
         self._args = tuple(args)
