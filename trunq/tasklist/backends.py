@@ -27,7 +27,7 @@ import subprocess
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from .runner import BOOT, SYS_PATH_ENV
 from .storage import identity_alive, process_identity
@@ -209,7 +209,7 @@ def _reap_finished() -> None:
     _FINISHING[:] = [process for process in _FINISHING if process.poll() is None]
 
 
-def load_backend(name: str, **options) -> TaskBackend:
+def load_backend(name: str, **options: Any) -> TaskBackend:
     """``"local"`` or ``"celery"`` (the latter lives in ``trunq.tasks``, imported only when asked)."""
     if name == "local":
         return LocalBackend(**options)
