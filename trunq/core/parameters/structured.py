@@ -26,7 +26,7 @@ J = TypeVar("J")  # the value type of a JSON parameter
 try:  # jsonschema is optional: without it, a schema is accepted but not checked.
     import jsonschema
 except ImportError:  # pragma: no cover - depends on the environment
-    jsonschema = None
+    jsonschema = None  # type: ignore[assignment]  # optional: None means "not installed"
 
 
 def _load_json(text: str, what: str) -> Any:
