@@ -48,7 +48,7 @@ class inherits:  # noqa: N801 - luigi's spelling, used as a decorator
     dict by keyword. Both forward their keyword arguments to ``clone()``.
     """
 
-    def __init__(self, *steps: type, **kw_steps: type) -> None:
+    def __init__(self, *steps: type[Step], **kw_steps: type[Step]) -> None:
         if not steps and not kw_steps:
             raise TypeError("inherits needs at least one step class")
         if steps and kw_steps:
@@ -93,7 +93,7 @@ class requires:  # noqa: N801 - luigi's spelling, used as a decorator
     ``clone_parents()`` (a list, or a dict by keyword). Replaces a ``requires()`` the class defines.
     """
 
-    def __init__(self, *steps: type, **kw_steps: type) -> None:
+    def __init__(self, *steps: type[Step], **kw_steps: type[Step]) -> None:
         self.inherit = inherits(*steps, **kw_steps)
 
     def __call__(self, cls: S) -> S:

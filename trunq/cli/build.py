@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from trunq.config_compat import supported_only
 from trunq.core import registry
 from trunq.core.errors import TrunqError, UsageError
 from trunq.execution.request import find_family, import_modules, parse_build_args
+
+if TYPE_CHECKING:
+    from trunq.core.step import Step
 
 _HELP = """Usage: trunq [build] [OPTIONS] FAMILY [--PARAM VALUE ...]
 
@@ -45,7 +48,7 @@ Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
 """
 
 
-def step_help(cls: type) -> str:
+def step_help(cls: type[Step]) -> str:
     family = cls.get_step_family()
     lines = [f"Usage: trunq build {family} [OPTIONS] [PARAMETERS]", ""]
     doc = (cls.__doc__ or "").strip()

@@ -122,7 +122,7 @@ def server_command(port: int, bind: str, data_dir: Path | None) -> None:
     """Start a local Redis for a one-machine cluster (Ctrl-C stops it)."""
     binary = find_redis_binary()
     persist = data_dir is not None
-    workdir = data_dir if persist else Path(tempfile.mkdtemp(prefix="trunq-redis-"))
+    workdir = data_dir if data_dir is not None else Path(tempfile.mkdtemp(prefix="trunq-redis-"))
     workdir.mkdir(parents=True, exist_ok=True)
     host = _client_host(bind)
     if _answers_ping(host, port):

@@ -105,7 +105,7 @@ class DateInterval:
     def _key(self, other: object) -> tuple[tuple[datetime.date, datetime.date], Any] | None:
         if type(other) is not type(self):
             return None
-        return (self.date_a, self.date_b), (other.date_a, other.date_b)  # type: ignore[attr-defined]
+        return (self.date_a, self.date_b), (other.date_a, other.date_b)
 
     def __eq__(self, other: object) -> bool:
         keys = self._key(other)

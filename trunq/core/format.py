@@ -112,7 +112,7 @@ class _Layer:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
-            self.close()  # type: ignore[attr-defined]
+            self.close()
         else:
             self.abort()
 
@@ -130,11 +130,12 @@ class TextWrapper(_Layer, io.TextIOWrapper):
         self._inner = stream
         self._aborted = False
         # A real buffered stream is used as is (faster); anything else gets a thin adapter.
-        buffer = stream if isinstance(stream, io.BufferedIOBase) else _Readable(stream)
+        # Any: typeshed wants a `.name` that BufferedIOBase does not declare (real ones have it).
+        buffer: Any = stream if isinstance(stream, io.BufferedIOBase) else _Readable(stream)
         super().__init__(buffer, encoding=encoding, errors=errors, newline=newline)
 
     @property
-    def closed(self) -> bool:  # type: ignore[override]
+    def closed(self) -> bool:
         return self._aborted or self.buffer.closed
 
     def close(self) -> None:
@@ -191,7 +192,7 @@ class _Readable(io.BufferedIOBase):
             flush()
 
     @property
-    def closed(self) -> bool:  # type: ignore[override]
+    def closed(self) -> bool:
         return bool(getattr(self._stream, "closed", False))
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 
 def flatten(struct: Any) -> list[Any]:
@@ -101,14 +101,17 @@ def flatten_output(step: Any) -> list[Any]:
     return flatten([found.output() for found in seen])
 
 
-def find_cycle(nodes: Iterable[Hashable], edges: Callable[[Hashable], Iterable[Hashable]]) -> list[Hashable] | None:
+N = TypeVar("N", bound=Hashable)  # a graph node
+
+
+def find_cycle(nodes: Iterable[N], edges: Callable[[N], Iterable[N]]) -> list[N] | None:
     """A list of nodes forming a cycle (first node repeated at the end), or None. O(V + E)."""
     white, gray, black = 0, 1, 2
-    color: dict[Hashable, int] = {}
+    color: dict[N, int] = {}
     for start in nodes:
         if color.get(start, white) != white:
             continue
-        stack: list[tuple[Hashable, Any]] = [(start, iter(edges(start)))]
+        stack: list[tuple[N, Any]] = [(start, iter(edges(start)))]
         path = [start]
         color[start] = gray
         while stack:

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trunq.core.errors import AmbiguousStepError, UnknownStepError
@@ -93,7 +94,7 @@ def _origin(cls: type[Step]) -> tuple[str, int]:
     module = sys.modules.get(cls.__module__)
     path = getattr(module, "__file__", None)
     where = os.path.realpath(path) if path else cls.__module__
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     for _ in range(8):  # the class body's caller: register <- __init_subclass__ <- class statement
         if frame is None:
             break

@@ -75,6 +75,7 @@ def refresh_params(cls: type) -> None:
     cls._type_checked = frozenset(  # type: ignore[attr-defined]
         name for name, param in params if param._wants_type_check()
     )
+    subclass: type
     for subclass in cls.__subclasses__():
         refresh_params(subclass)
 
@@ -100,7 +101,7 @@ def _warn_unconsumed(cls: type, family: str) -> None:
         )
 
 
-def _namespace_of(cls: type) -> str | None:
+def _namespace_of(cls: Any) -> str | None:
     """As luigi: a declared namespace is inherited; else the one set for the module at definition."""
     if "task_namespace" in cls.__dict__:  # luigi's spelling
         warn_renamed("task_namespace", "step_namespace", stacklevel=4)
@@ -112,7 +113,7 @@ def _namespace_of(cls: type) -> str | None:
     return cls.__module__ if space == "__module__" else space
 
 
-def _family_of(cls: type) -> str:
+def _family_of(cls: Any) -> str:
     space = cls._namespace
     return f"{space}.{cls.__name__}" if space else cls.__name__
 
@@ -152,6 +153,8 @@ def _parse_text(family: str, name: str, param: Parameter, text: str, source: str
 
 class _StepMeta(type):
     """Registers step classes and returns cached instances for equal constructor arguments."""
+
+    _family: str
 
     @property
     def step_family(cls) -> str:  # ``MyStep.step_family`` is a string, as luigi's task_family
@@ -348,7 +351,7 @@ class Step(metaclass=_StepMeta):
         return target(**values)
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other) and self.step_id == other.step_id)  # type: ignore[attr-defined]
+        return self is other or (type(self) is type(other) and self.step_id == other.step_id)
 
     def __hash__(self) -> int:
         if self._hash is None:

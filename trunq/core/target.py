@@ -98,7 +98,7 @@ class FileSystemTarget(Target):
         return f"{type(self).__name__}({self.path!r})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.path == other.path  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.path == other.path
 
     def __hash__(self) -> int:
         return hash((type(self), self.path))

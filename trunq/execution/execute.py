@@ -8,9 +8,9 @@ into an ``Outcome``.
 
 from __future__ import annotations
 
-import inspect
 import queue
 import time
+import types
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -172,8 +172,8 @@ def _run(step: Step) -> list[Step]:
     Returns the yielded requirements that are not complete yet (run() will be called again
     from the start once they are), or an empty list when run() finished.
     """
-    result = step.run()  # type: ignore[misc]
-    if not inspect.isgenerator(result):
+    result = step.run()
+    if not isinstance(result, types.GeneratorType):  # what inspect.isgenerator checks
         return []
     reply = None
     while True:

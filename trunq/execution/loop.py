@@ -77,6 +77,12 @@ class Worker:
         self._resource_wait_until = 0.0
         self.stop_reason: str | None = None  # set from another thread: dispatch nothing more
 
+    @property
+    def _dispatcher(self) -> Dispatcher:
+        """The executor; it exists from the start of ``run()``."""
+        assert self.executor is not None, "run() creates the executor"
+        return self.executor
+
     # ---- context management ------------------------------------------------------------
     def __enter__(self) -> Worker:
         return self
@@ -150,7 +156,7 @@ class Worker:
         """Poll the dispatcher; with nothing running, sleep out the wait (a retry that is
         not due yet) instead of spinning: a local dispatcher's poll returns at once."""
         began = time.monotonic()
-        outcomes = self.executor.poll(timeout)
+        outcomes = self._dispatcher.poll(timeout)
         for job, outcome in outcomes:
             self._handle(job, outcome)
         if not outcomes and self.core.running == 0 and timeout:
@@ -200,7 +206,7 @@ class Worker:
         if self.stop_reason is not None or time.monotonic() < self._resource_wait_until:
             return
         self._resource_wait_until = 0.0
-        while self.executor.free_slots() > 0:
+        while self._dispatcher.free_slots() > 0:
             members = self.core.next_batch()
             if members is None:
                 return
@@ -235,7 +241,7 @@ class Worker:
             return True
         job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder, lease_ms=lease_ms)
         self._in_flight[job_id] = job
-        self.executor.submit(job)
+        self._dispatcher.submit(job)
         return True
 
     def _handle(self, job: Job, outcome: Any) -> None:
@@ -267,7 +273,7 @@ class Worker:
             self._after_failure(member, outcome.expl)
 
     def _finish_in_store(self, job: Job, status: str, expl: str | None) -> None:
-        if not self.executor.finishes_in_store:
+        if not self._dispatcher.finishes_in_store:
             leases.finish(self.store, job.lease, status, expl)
 
     def _after_failure(self, node: Node, expl: str | None) -> None:
@@ -331,7 +337,7 @@ class Worker:
                         del self._others[step_id]
                         self.core.requeue(node)
         if self._in_flight:
-            for job in self.executor.lost_jobs(list(self._in_flight.values())):
+            for job in self._dispatcher.lost_jobs(list(self._in_flight.values())):
                 self._in_flight.pop(job.job_id, None)
                 for member in job.members:
                     member.lost += 1

@@ -122,7 +122,7 @@ class _Worker:
 
     def stop(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
-            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.kill()  # SIGKILL
         else:
             try:
                 self.conn.send(None)
@@ -130,7 +130,7 @@ class _Worker:
                 pass
         self.process.join(timeout=5)
         if self.process.is_alive():
-            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.kill()  # SIGKILL
             self.process.join()
         self.conn.close()
 

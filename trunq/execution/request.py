@@ -12,11 +12,14 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trunq.config_compat import is_flag, section_option
 from trunq.core import registry
 from trunq.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from trunq.core.step import Step
 
 # option -> (env key, takes a value)
 _OPTIONS: dict[str, tuple[str, bool]] = {
@@ -65,7 +68,7 @@ class BuildRequest:
         return cls(**kwargs)
 
 
-def _parse_root(cls: type, name: str, param: Any, text: str) -> Any:
+def _parse_root(cls: Any, name: str, param: Any, text: str) -> Any:
     try:
         return param.parse(text)
     except ValueError as exc:
@@ -79,7 +82,8 @@ def parse_build_args(args: list[str]) -> BuildRequest:
     while position < len(args):
         token = args[position]
         position += 1
-        name, inline = (token.split("=", 1) + [None])[:2] if token.startswith("--") else (token, None)
+        name, has_value, text = token.partition("=") if token.startswith("--") else (token, "", "")
+        inline: str | None = text if has_value else None
         if token in ("-h", "--help", "--help-all"):
             request.help = True
         elif name in _OPTIONS:
@@ -208,7 +212,7 @@ def _import_failure(module: str, exc: BaseException) -> str:
     return "\n".join(lines)
 
 
-def find_family(family: str) -> type:
+def find_family(family: str) -> type[Step]:
     try:
         return registry.get_step_cls(family)
     except registry.UnknownStepError:
@@ -227,7 +231,7 @@ def find_family(family: str) -> type:
     return registry.get_step_cls(family)  # the error again, now suggesting the range tools too
 
 
-def resolve_params(root: type, given: list[tuple[str, str | None]]
+def resolve_params(root: type[Step], given: list[tuple[str, str | None]]
                    ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Split ``--x`` (root instance) from ``--Family-x`` (every instance of Family).
 

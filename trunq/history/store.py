@@ -11,10 +11,10 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import create_engine, delete, event, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import sessionmaker
 
 from trunq.core.errors import HistorySchemaError
@@ -116,7 +116,8 @@ class History:
     def forget_before(self, moment: datetime) -> int:
         """Delete step events older than ``moment``; returns how many."""
         with self._sessions.begin() as session:
-            result = session.execute(delete(StepEvent).where(StepEvent.ts < _aware(moment)))
+            # A DELETE gives a CursorResult, which has the rowcount.
+            result = cast(CursorResult[Any], session.execute(delete(StepEvent).where(StepEvent.ts < _aware(moment))))
         return result.rowcount or 0
 
     # ---- queries -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import configparser
 import json
 import re
 import tomllib
+from typing import Any
 
 from trunq.migrate.report import Issue
 
@@ -51,20 +52,20 @@ def _lines_to_toml(text: str) -> tuple[list[str], list[tuple[int, str, str]]]:
     out: list[str] = []
     options: list[tuple[int, str, str]] = []
     section = ""
-    pending: list[object] = []  # [line number, key, [value lines]]
+    pending: list[Any] = []  # [line number, key, [value lines]]
 
     def flush() -> None:
         if pending:
             number, key, parts = pending
-            value = "\n".join(p for p in parts if p).strip()  # type: ignore[union-attr]
-            out.append(f"{_key(key)} = {_value(section, value)}")  # type: ignore[arg-type]
-            options.append((number, section, key))  # type: ignore[arg-type]
+            value = "\n".join(p for p in parts if p).strip()
+            out.append(f"{_key(key)} = {_value(section, value)}")
+            options.append((number, section, key))
             pending.clear()
 
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if pending and line[:1] in (" ", "\t") and stripped and stripped[0] not in "#;":
-            pending[2].append(stripped)  # type: ignore[attr-defined]
+            pending[2].append(stripped)
             continue
         flush()
         if not stripped:

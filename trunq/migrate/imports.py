@@ -24,7 +24,7 @@ class Binding:
     root: str  # the trunq dotted name that ``local`` stands for
 
 
-def dotted(node: cst.BaseExpression) -> str:
+def dotted(node: cst.BaseExpression | None) -> str:
     """``a.b.c`` for a Name/Attribute chain, "" otherwise."""
     if isinstance(node, cst.Name):
         return node.value
@@ -34,10 +34,10 @@ def dotted(node: cst.BaseExpression) -> str:
     return ""
 
 
-def name_node(text: str) -> cst.BaseExpression:
+def name_node(text: str) -> cst.Attribute | cst.Name:
     """A Name/Attribute chain for ``a.b.c``."""
     head, *rest = text.split(".")
-    node: cst.BaseExpression = cst.Name(head)
+    node: cst.Attribute | cst.Name = cst.Name(head)
     for part in rest:
         node = cst.Attribute(value=node, attr=cst.Name(part))
     return node
@@ -81,7 +81,8 @@ class ImportPlan:
 
 def plan_import(node: cst.Import, keep_luigi: set[str]) -> ImportPlan | None:
     """``import luigi...`` -> trunq imports; None when the statement imports no luigi module."""
-    aliases = [(dotted(a.name), a.asname.name.value if a.asname else None) for a in node.names]
+    aliases = [(dotted(a.name), cst.ensure_type(a.asname.name, cst.Name).value if a.asname else None)
+               for a in node.names]
     if not any(full == "luigi" or full.startswith("luigi.") for full, _ in aliases):
         return None
     plan = ImportPlan()

@@ -7,6 +7,8 @@ bindings still needed by something unconvertible, so the second keeps their luig
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 from libcst.metadata import PositionProvider, QualifiedNameProvider, QualifiedNameSource
 
@@ -236,7 +238,7 @@ class LuigiToTrunq(cst.CSTTransformer):
         return updated_node.with_changes(body=body[:at] + lines + body[at:])
 
 
-def _after_header(body: list[cst.BaseStatement]) -> int:
+def _after_header(body: Sequence[cst.BaseStatement]) -> int:
     """The index after the docstring and ``from __future__`` imports."""
     index = 0
     for index, statement in enumerate(body):  # noqa: B007

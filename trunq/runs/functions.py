@@ -19,7 +19,7 @@ class Function:
     def __init__(self, fn: Callable[..., Any], name: str | None = None,
                  system: Cluster | str | None = None) -> None:
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", "function")
+        self.name: str = name or str(getattr(fn, "__name__", "function"))
         self.system = _as_cluster(system or "local")
 
     def to(self, system: Cluster | str) -> Function:

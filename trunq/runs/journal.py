@@ -26,7 +26,7 @@ import mmap
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from trunq.runs import _fs, journal, layout
 from trunq.runs.capture import Capture
@@ -259,7 +259,7 @@ class Run:
         self._capture.__enter__()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         if self._capture is not None:
             self._capture.__exit__(exc_type, exc, tb)
         self._capture = None

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from trunq.config import recording_enabled
 from trunq.core.graph import flatten, output_paths, target_paths
@@ -117,7 +117,7 @@ class StepRecording:
         self._tokens = begin_block(self)
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Literal[False]:
         end_block(self._tokens)
         self.ended_us = time.time_ns() // 1000
         if exc is None:
@@ -245,7 +245,7 @@ class StepRecording:
 class _StepRun(Run):
     """A Run whose folder path is only built when needed."""
 
-    @property  # type: ignore[override]
+    @property
     def path(self) -> Path:
         folder = self.__dict__.get("_path")
         if folder is None:
@@ -388,7 +388,7 @@ class _ProcessState:
 
 def _warn(message: str) -> None:
     try:
-        sys.__stderr__.write(message + "\n")
+        sys.__stderr__.write(message + "\n")  # type: ignore[union-attr]  # None only without a console; caught below
     except Exception:
         pass
 

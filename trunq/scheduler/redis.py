@@ -138,7 +138,8 @@ class RedisStateStore:
         self._keys = KeySpace(namespace)
         self._builds: Any = None
         self._clock = clock
-        self._redis = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
+        # Any: with decode_responses=True every reply is str, which the client's types cannot express.
+        self._redis: Any = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=5)
         self._scripts: dict[str, Any] = {}
 
     # ---- plumbing ----------------------------------------------------------------------

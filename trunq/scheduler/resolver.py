@@ -144,5 +144,5 @@ class Resolver:
         pending = dict.fromkeys(node.step_id for node in added if node.status == PENDING)
         cycle = find_cycle(pending, lambda step_id: (d for d in nodes[step_id].deps if d in pending))
         if cycle:
-            names = " -> ".join(repr(nodes[step_id].step) for step_id in cycle)  # type: ignore[index]
+            names = " -> ".join(repr(nodes[step_id].step) for step_id in cycle)
             raise DependencyCycleError(f"dependency cycle: {names}")

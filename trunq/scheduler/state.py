@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from trunq.core.status import Status
+
+if TYPE_CHECKING:
+    from trunq.scheduler.builds import BuildStore
 
 SCHEMA_VERSION = 1
 
@@ -208,5 +211,9 @@ class StateStore(Records, Leases, Resources, EventLog, Failures, Workers, Inbox,
 
     def now(self) -> float:
         """The store's clock (seconds)."""
+
+    @property
+    def builds(self) -> BuildStore:
+        """Cluster build records and driver leases (``trunq.scheduler.builds``)."""
 
     def close(self) -> None: ...

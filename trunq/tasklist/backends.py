@@ -27,6 +27,7 @@ import subprocess
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from .runner import BOOT, SYS_PATH_ENV
 from .storage import identity_alive, process_identity
@@ -78,6 +79,17 @@ class _Runner:
     job: str | None = None
     buffer: bytes = field(default=b"")
 
+    # The runner is started with stdin=PIPE and stdout=PIPE, so both pipes exist.
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self.process.stdin is not None
+        return self.process.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
 
 class LocalBackend(TaskBackend):
     """A pool of warm runner processes, each forking one task process at a time."""
@@ -106,8 +118,8 @@ class LocalBackend(TaskBackend):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env,
         )
         runner = _Runner(process, {"kind": "local", **process_identity(process.pid)})
-        os.set_blocking(process.stdout.fileno(), False)
-        self._selector.register(process.stdout, selectors.EVENT_READ, runner)
+        os.set_blocking(runner.stdout.fileno(), False)
+        self._selector.register(runner.stdout, selectors.EVENT_READ, runner)
         self._runners.append(runner)
         return runner
 
@@ -129,8 +141,8 @@ class LocalBackend(TaskBackend):
         del self._reserved[id(runner)]
         runner.job = job.uuid
         try:
-            runner.process.stdin.write((json.dumps(job.to_dict()) + "\n").encode())
-            runner.process.stdin.flush()
+            runner.stdin.write((json.dumps(job.to_dict()) + "\n").encode())
+            runner.stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # the runner died; wait() sees its EOF and reports the job as lost
 
@@ -142,7 +154,7 @@ class LocalBackend(TaskBackend):
 
     def _read(self, runner: _Runner) -> list[Outcome]:
         try:
-            chunk = os.read(runner.process.stdout.fileno(), 65536)
+            chunk = os.read(runner.stdout.fileno(), 65536)
         except BlockingIOError:
             return []
         if not chunk:
@@ -157,9 +169,9 @@ class LocalBackend(TaskBackend):
         return outcomes
 
     def _runner_died(self, runner: _Runner) -> list[Outcome]:
-        self._selector.unregister(runner.process.stdout)
+        self._selector.unregister(runner.stdout)
         self._runners.remove(runner)
-        runner.process.stdout.close()
+        runner.stdout.close()
         runner.process.wait()
         lost = [Outcome(runner.job, "lost", "the runner process died")] if runner.job else []
         self._start_runner()
@@ -171,12 +183,12 @@ class LocalBackend(TaskBackend):
     def close(self) -> None:
         for runner in self._runners:
             try:
-                runner.process.stdin.close()  # idle runners exit now, busy ones after their task
+                runner.stdin.close()  # idle runners exit now, busy ones after their task
             except OSError:
                 pass
         for runner in self._runners:
-            self._selector.unregister(runner.process.stdout)
-            runner.process.stdout.close()
+            self._selector.unregister(runner.stdout)
+            runner.stdout.close()
             if runner.job is None:
                 runner.process.wait()
             else:
@@ -197,7 +209,7 @@ def _reap_finished() -> None:
     _FINISHING[:] = [process for process in _FINISHING if process.poll() is None]
 
 
-def load_backend(name: str, **options) -> TaskBackend:
+def load_backend(name: str, **options: Any) -> TaskBackend:
     """``"local"`` or ``"celery"`` (the latter lives in ``trunq.tasks``, imported only when asked)."""
     if name == "local":
         return LocalBackend(**options)

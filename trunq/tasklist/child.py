@@ -88,6 +88,7 @@ def run_task_file(
     start = time.perf_counter()
     uuid = Path(infile).name.removesuffix(".pkl")
     run_record = None
+    trace: str | None
     try:
         if sessionfile:
             dill.load_session(str(sessionfile))

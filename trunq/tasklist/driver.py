@@ -18,6 +18,8 @@ from .storage import TaskPaths, atomic_create, identity_alive, load_task, proces
 from .supervisor import TaskJob, kill_group, publish_failure
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .backends import TaskBackend
     from .tasklist import TaskList
 
@@ -75,6 +77,7 @@ class Driver:
             elif action == FINALIZE:
                 yield self._finalize(TaskPaths(self.root, task_uuid))
             elif action == ADOPT:
+                assert claim is not None  # _decide pairs ADOPT with the claim to adopt
                 self.adopted[task_uuid] = claim
 
     # ---- claims and the resume rules -------------------------------------------------------------
@@ -175,9 +178,9 @@ class Driver:
                   file=sys.stderr, flush=True)
         return task
 
-    def _load_result(self, paths: TaskPaths, result) -> Any:
+    def _load_result(self, paths: TaskPaths, result: Path | None) -> Any:
         try:
-            task = load_task(result)
+            task = load_task(result)  # type: ignore[arg-type]  # a vanished result (None) fails here too
         except Exception as error:
             task = placeholder_task(paths.uuid)
             task.returnvalue, task.traceback, task.runtime = None, None, None

@@ -12,7 +12,7 @@ after a graph went through a ``todo/*.pkl`` file.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 # Attributes that belong to the node itself; reading a missing one must fail, not defer.
 _OWN_ATTRIBUTES = frozenset({"_id", "_fun", "_args", "_kwargs", "_parent", "_key"})
@@ -36,7 +36,7 @@ class _Deferred:
     def __getitem__(self, key: Any) -> TaskItem:
         return TaskItem(self, key)
 
-    def __iter__(self):
+    def __iter__(self) -> NoReturn:
         # Without this, __getitem__ would make every node an endless sequence.
         raise TypeError("a deferred value cannot be iterated; index it instead (task[0], task[1], ...)")
 
@@ -49,6 +49,14 @@ class _Deferred:
 
 class Task(_Deferred):
     """A deferred call ``fun(*args, **kwargs)``; arguments may be deferred values themselves."""
+
+    # Set on a task by the runner once it is submitted and finished (or on a placeholder).
+    metadata: Any
+    uuid: str | None
+    returnvalue: Any
+    errorvalue: Any
+    traceback: str | None
+    runtime: float | None
 
     def __init__(self, fun: Any, args: tuple | list = (), kwargs: dict | None = None) -> None:
         self._fun = fun

@@ -174,6 +174,7 @@ def supervise(job: TaskJob, launch: Launcher = fork_task) -> Outcome:
     if paths.result() is not None:
         state = "done" if paths.done.exists() else "fail"
         return Outcome(job.uuid, state, "ok" if state == "done" else "error")
+    error: Exception
     if exited:
         reason, error = "died", WorkerDied(describe_exit(status))
         if records.read_status(paths) == RunStatus.CANCELLED:

@@ -25,7 +25,7 @@ logger = logging.getLogger("trunq")
 def implements_bulk_complete(step_cls: type) -> bool:
     """True when ``step_cls`` overrides ``Step.bulk_complete``."""
     method = getattr(step_cls, "bulk_complete", None)
-    return getattr(method, "__func__", None) is not Step.bulk_complete.__func__
+    return getattr(method, "__func__", None) is not vars(Step)["bulk_complete"].__func__
 
 
 def complete_values_from_step(step_cls: type, of_params: dict[str, Any], values: Sequence[Any]) -> set[Any]:

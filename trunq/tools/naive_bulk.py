@@ -17,7 +17,7 @@ class MixinNaiveBulkComplete:
     """
 
     @classmethod
-    def bulk_complete(cls, parameter_tuples: Iterable[Any]) -> list[Any]:
+    def bulk_complete(cls: Any, parameter_tuples: Iterable[Any]) -> list[Any]:  # cls: the Step class
         complete = []
         for values in parameter_tuples:
             if isinstance(values, (list, tuple)):
@@ -26,6 +26,6 @@ class MixinNaiveBulkComplete:
                 step = cls(**values)
             else:
                 step = cls(values)
-            if step.complete():  # type: ignore[attr-defined]
+            if step.complete():
                 complete.append(values)
         return complete

@@ -12,11 +12,21 @@ import itertools
 import warnings
 from collections.abc import Callable, Iterable
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, overload
 
 from trunq.core.parameters.frozen import recursively_freeze
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from typing import Self
+
+    from typing_extensions import TypeVar
+
+    # A bare ``Parameter()`` is a string parameter (PEP 696 default, checker-only).
+    T = TypeVar("T", default=str)
+else:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class _NoValue:
@@ -123,6 +133,16 @@ class Parameter(Generic[T]):
         # Positional order of parameters follows their creation order, across all classes.
         self._order: int = next(_creation_counter)
 
+    if TYPE_CHECKING:
+        # Checker-only: on a Step, ``self.n`` is the value and ``MyStep.n`` the Parameter.
+        # At runtime there is no ``__get__``: a Step keeps values in its instance __dict__,
+        # which is found before the class attribute, so attribute access costs nothing extra.
+        @overload
+        def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+        @overload
+        def __get__(self, instance: object, owner: type | None = None) -> T: ...
+        def __get__(self, instance: object, owner: type | None = None) -> Any: ...
+
     @property
     def has_default(self) -> bool:
         return self.default is not NO_VALUE
@@ -182,7 +202,7 @@ class Parameter(Generic[T]):
         return f"{type(self).__name__}({default})"
 
 
-class OptionalParameterMixin:
+class OptionalParameterMixin(Generic[T]):
     """Makes a parameter type accept None: ``parse("") -> None``, ``serialize(None) -> ""``.
 
     Put it first in the bases: ``class OptionalIntParameter(OptionalParameterMixin, IntParameter)``.
@@ -193,6 +213,14 @@ class OptionalParameterMixin:
 
     def __init__(self, default: Any = None, **kwargs: Any) -> None:
         super().__init__(default, **kwargs)  # type: ignore[call-arg]
+
+    if TYPE_CHECKING:
+        # Checker-only, as on Parameter: on a Step ``self.n`` is ``T | None``.
+        @overload
+        def __get__(self, instance: None, owner: type | None = None) -> Self: ...
+        @overload
+        def __get__(self, instance: object, owner: type | None = None) -> T | None: ...
+        def __get__(self, instance: object, owner: type | None = None) -> Any: ...
 
     def parse(self, text: str) -> Any:
         if text == "" or text is None:
@@ -234,13 +262,13 @@ class StrParameter(Parameter[str]):
     """A parameter whose value is a ``str``."""
 
 
-class OptionalParameter(OptionalParameterMixin, Parameter[str | None]):  # type: ignore[misc]
+class OptionalParameter(OptionalParameterMixin[str], Parameter[str]):  # type: ignore[misc]
     """A string parameter that may be None (empty text means None)."""
 
     expected_type = str
 
 
-class OptionalStrParameter(OptionalParameterMixin, StrParameter):  # type: ignore[misc]
+class OptionalStrParameter(OptionalParameterMixin[str], StrParameter):  # type: ignore[misc]
     """A string parameter that may be None (empty text means None)."""
 
     expected_type = str

@@ -6,7 +6,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trunq.core.parameters.base import (
     NO_VALUE,
@@ -16,6 +16,9 @@ from trunq.core.parameters.base import (
     ParameterValueError,
     invalid,
 )
+
+if TYPE_CHECKING:
+    from trunq.core.step import Step
 
 
 class IntParameter(Parameter[int]):
@@ -43,7 +46,7 @@ class IntParameter(Parameter[int]):
         return value + 1
 
 
-class OptionalIntParameter(OptionalParameterMixin, IntParameter):  # type: ignore[misc]
+class OptionalIntParameter(OptionalParameterMixin[int], IntParameter):  # type: ignore[misc]
     """An ``int`` parameter that may be None."""
 
     expected_type = int
@@ -69,7 +72,7 @@ class FloatParameter(Parameter[float]):
             raise invalid(value, "number") from None
 
 
-class OptionalFloatParameter(OptionalParameterMixin, FloatParameter):  # type: ignore[misc]
+class OptionalFloatParameter(OptionalParameterMixin[float], FloatParameter):  # type: ignore[misc]
     """A ``float`` parameter that may be None."""
 
     expected_type = float
@@ -101,8 +104,10 @@ class BoolParameter(Parameter[bool]):
         raise invalid(text, "boolean", "expected true or false")
 
     def normalize(self, value: Any) -> bool:
-        if value is True or value is False or value is None:
+        if value is True or value is False:
             return value
+        if value is None:  # kept as is, like luigi (a None default of a plain BoolParameter)
+            return None  # type: ignore[return-value]
         if isinstance(value, str):
             return self.parse(value)
         if isinstance(value, int):
@@ -110,7 +115,7 @@ class BoolParameter(Parameter[bool]):
         raise invalid(value, "boolean", "expected true or false")
 
 
-class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):  # type: ignore[misc]
+class OptionalBoolParameter(OptionalParameterMixin[bool], BoolParameter):  # type: ignore[misc]
     """A ``bool`` parameter that may be None (the default)."""
 
     expected_type = bool
@@ -176,11 +181,11 @@ class NumericalParameter(Parameter[Any]):
         return f"permitted values: {self.permitted_range}"
 
 
-class OptionalNumericalParameter(OptionalParameterMixin, NumericalParameter):  # type: ignore[misc]
+class OptionalNumericalParameter(OptionalParameterMixin[Any], NumericalParameter):
     """A ``NumericalParameter`` that may be None."""
 
     @property
-    def expected_type(self) -> type:  # type: ignore[override]
+    def expected_type(self) -> type:
         return self.var_type
 
 
@@ -231,11 +236,11 @@ class ChoiceParameter(Parameter[Any]):
         return f"Choices: {self._choices_text()}"
 
 
-class OptionalChoiceParameter(OptionalParameterMixin, ChoiceParameter):  # type: ignore[misc]
+class OptionalChoiceParameter(OptionalParameterMixin[Any], ChoiceParameter):
     """A ``ChoiceParameter`` that may be None."""
 
     @property
-    def expected_type(self) -> type:  # type: ignore[override]
+    def expected_type(self) -> type:
         return self.var_type
 
 
@@ -338,7 +343,7 @@ class PathParameter(Parameter[Path]):
         return path
 
 
-class OptionalPathParameter(OptionalParameterMixin, PathParameter):  # type: ignore[misc]
+class OptionalPathParameter(OptionalParameterMixin[Path], PathParameter):  # type: ignore[misc]
     """A ``PathParameter`` that may be None."""
 
     expected_type = (str, Path)
@@ -347,10 +352,10 @@ class OptionalPathParameter(OptionalParameterMixin, PathParameter):  # type: ign
         return False  # every accepted value is converted to the expected type, so never warns (as luigi)
 
 
-class StepParameter(Parameter[type]):
+class StepParameter(Parameter["type[Step]"]):
     """A Step *class*, written as its family name on the command line."""
 
-    def parse(self, text: str) -> type:
+    def parse(self, text: str) -> type[Step]:
         import importlib
 
         # Imported lazily: the registry imports the step module, which imports parameters.
@@ -361,10 +366,10 @@ class StepParameter(Parameter[type]):
         except unknown_step_error as error:
             raise ParameterValueError(str(error) or f"unknown step family {text!r}") from None
 
-    def serialize(self, value: type) -> str:
-        return value.get_step_family()  # type: ignore[attr-defined]
+    def serialize(self, value: type[Step]) -> str:
+        return value.get_step_family()
 
-    def normalize(self, value: Any) -> type:
+    def normalize(self, value: Any) -> type[Step]:
         if isinstance(value, type):
             return value
         if isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from trunq.core.parameters.base import (
     NO_VALUE,
@@ -21,10 +21,12 @@ from trunq.core.parameters.frozen import (
     recursively_unfreeze,
 )
 
+J = TypeVar("J")  # the value type of a JSON parameter
+
 try:  # jsonschema is optional: without it, a schema is accepted but not checked.
     import jsonschema
 except ImportError:  # pragma: no cover - depends on the environment
-    jsonschema = None
+    jsonschema = None  # type: ignore[assignment]  # optional: None means "not installed"
 
 
 def _load_json(text: str, what: str) -> Any:
@@ -34,7 +36,7 @@ def _load_json(text: str, what: str) -> Any:
         raise invalid(text, what, f"bad JSON: {error}") from None
 
 
-class _JSONParameter(Parameter[Any]):
+class _JSONParameter(Parameter[J]):
     """Shared schema validation, freezing and JSON output."""
 
     def __init__(self, default: Any = NO_VALUE, *, schema: Any = None, **kwargs: Any) -> None:
@@ -61,7 +63,7 @@ class _JSONParameter(Parameter[Any]):
         return json.dumps(value, cls=FrozenJSONEncoder)
 
 
-class DictParameter(_JSONParameter):
+class DictParameter(_JSONParameter[FrozenOrderedDict]):
     """A JSON object; the value is a ``FrozenOrderedDict`` (nested lists become tuples)."""
 
     def parse(self, text: str) -> FrozenOrderedDict:
@@ -73,13 +75,13 @@ class DictParameter(_JSONParameter):
         return recursively_freeze(value)
 
 
-class OptionalDictParameter(OptionalParameterMixin, DictParameter):  # type: ignore[misc]
+class OptionalDictParameter(OptionalParameterMixin[FrozenOrderedDict], DictParameter):  # type: ignore[misc]
     """A ``DictParameter`` that may be None."""
 
     expected_type = Mapping  # luigi checks the frozen value; any mapping freezes to one
 
 
-class ListParameter(_JSONParameter):
+class ListParameter(_JSONParameter[tuple[Any, ...]]):
     """A JSON array; the value is a tuple (recursively frozen)."""
 
     def parse(self, text: str) -> tuple[Any, ...]:
@@ -91,7 +93,7 @@ class ListParameter(_JSONParameter):
         return recursively_freeze(value)
 
 
-class OptionalListParameter(OptionalParameterMixin, ListParameter):  # type: ignore[misc]
+class OptionalListParameter(OptionalParameterMixin[tuple[Any, ...]], ListParameter):  # type: ignore[misc]
     """A ``ListParameter`` that may be None."""
 
     expected_type = (list, tuple)  # lists are frozen to tuples
@@ -119,7 +121,7 @@ class TupleParameter(ListParameter):
             raise invalid(text, "tuple", "write a JSON array or a Python tuple literal") from None
 
 
-class OptionalTupleParameter(OptionalParameterMixin, TupleParameter):  # type: ignore[misc]
+class OptionalTupleParameter(OptionalParameterMixin[tuple[Any, ...]], TupleParameter):  # type: ignore[misc]
     """A ``TupleParameter`` that may be None."""
 
     expected_type = (list, tuple)

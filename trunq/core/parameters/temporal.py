@@ -41,6 +41,12 @@ def _parse_fields(pattern: re.Pattern[str], text: str) -> tuple[int, ...] | None
     return None if match is None else tuple(int(field) for field in match.groups())
 
 
+def _to_datetime(fields: tuple[int, ...]) -> datetime.datetime:
+    """A datetime from (year, month, day[, hour[, minute[, second]]]) fields."""
+    y, mo, d, h, mi, s = fields + (0,) * (6 - len(fields))
+    return datetime.datetime(y, mo, d, h, mi, s)
+
+
 class _DateParameterBase(Parameter[datetime.date]):
     """Shared constructor and text handling for parameters whose value is a ``date``."""
 
@@ -99,7 +105,7 @@ class DateParameter(_DateParameterBase):
         return value + datetime.timedelta(days=self.interval)
 
 
-class OptionalDateParameter(OptionalParameterMixin, DateParameter):  # type: ignore[misc]
+class OptionalDateParameter(OptionalParameterMixin[datetime.date], DateParameter):  # type: ignore[misc]
     """A ``DateParameter`` that may be None."""
 
     expected_type = datetime.date
@@ -176,7 +182,7 @@ class _DatetimeParameterBase(Parameter[datetime.datetime]):
         fields = _parse_fields(self.pattern, text)
         try:
             if fields is not None:
-                return datetime.datetime(*fields)
+                return _to_datetime(fields)
         except ValueError:
             pass
         return self._strptime(text, self.date_format)
@@ -241,7 +247,7 @@ class DateMinuteParameter(_DatetimeParameterBase):
             return super().parse(text)
         fields = _parse_fields(self.deprecated_pattern, text)
         try:
-            value = datetime.datetime(*fields) if fields is not None else None
+            value = _to_datetime(fields) if fields is not None else None
         except ValueError:
             value = None
         if value is None:
