@@ -27,7 +27,7 @@ def runs(root: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-class Leaf(trunq.Step):
+class DispatchLeaf(trunq.Step):
     root = trunq.Parameter()
     n = trunq.IntParameter()
     resources = {"db": 1}
@@ -42,11 +42,11 @@ class Leaf(trunq.Step):
             out.write("x")
 
 
-class Fan(trunq.Step):
+class DispatchFan(trunq.Step):
     root = trunq.Parameter()
 
     def requires(self):
-        return [Leaf(root=self.root, n=n) for n in range(3)]
+        return [DispatchLeaf(root=self.root, n=n) for n in range(3)]
 
     def output(self):
         return trunq.LocalTarget(os.path.join(self.root, "fan"))
@@ -65,7 +65,7 @@ class Dynamic(trunq.Step):
 
     def run(self):
         log_run(self.root, "dynamic")
-        yield [Leaf(root=self.root, n=7)]
+        yield [DispatchLeaf(root=self.root, n=7)]
         with self.output().open("w") as out:
             out.write("x")
 
@@ -94,7 +94,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 def test_a_graph_runs_each_step_once_under_a_resource_limit(kind: str, tmp_path: Path) -> None:
     worker = make_worker(kind)
-    assert build(worker, Fan(root=str(tmp_path)))
+    assert build(worker, DispatchFan(root=str(tmp_path)))
     assert sorted(runs(tmp_path)) == ["fan", "leaf-0", "leaf-1", "leaf-2"]
     assert worker.store.resource_usage() in ({}, {"db": 0})  # every holder released its slot
 
@@ -109,13 +109,13 @@ def test_dynamic_dependencies_come_back_to_the_loop(kind: str, tmp_path: Path) -
 def test_a_message_delivered_twice_runs_the_step_once(tmp_path: Path) -> None:
     worker = make_worker("stub", deliveries=2)
     stub = worker.executor
-    assert build(worker, Fan(root=str(tmp_path)))
+    assert build(worker, DispatchFan(root=str(tmp_path)))
     assert sorted(runs(tmp_path)) == ["fan", "leaf-0", "leaf-1", "leaf-2"]
     assert sorted(stub.results) == ["DONE"] * 4 + ["stale"] * 4  # second deliveries did nothing
 
 
 def test_a_lost_message_lapses_its_lease_and_the_step_runs_again(tmp_path: Path) -> None:
-    leaf = Leaf(root=str(tmp_path), n=1)
+    leaf = DispatchLeaf(root=str(tmp_path), n=1)
     worker = make_worker("stub", drop={leaf.step_id})
     worker.scheduler.lease_ms = 300
     assert build(worker, leaf)
