@@ -135,6 +135,7 @@ class RedisStateStore:
                  grace_s: float = 0.0) -> None:
         self.url = url
         self.grace_s = grace_s  # how long a call keeps retrying a lost connection
+        self.outages = 0  # connections lost and ridden out: clients re-check what was in flight
         self._keys = KeySpace(namespace)
         self._builds: Any = None
         self._clock = clock
@@ -157,6 +158,7 @@ class RedisStateStore:
                 if now >= deadline:
                     raise outage(self.url, exc) from exc
                 if pause == 0.05:
+                    self.outages += 1
                     logger.warning("trunq: lost Redis at %s (%s); retrying for up to %.0fs",
                                    redact_url(self.url), _short_reason(exc), self.grace_s)
                 time.sleep(min(pause, deadline - now))

@@ -58,6 +58,7 @@ class CeleryExecutor:
         self._new_deps: dict[str, list[dict[str, Any]]] = {}
         self._ready: list[tuple[Any, Outcome]] = []
         self._outbox: list[Any] = []  # submitted, sent in one pipeline before the next wait
+        self._outages_seen = getattr(self.store, "outages", 0)
         self._next_renewal = time.monotonic() + self.lease_ms / 3000
         # The shared app reads its broker URL once per process; a process that talks to
         # several clusters (tests, notebooks) needs the app of this scheduler's Redis.
@@ -153,6 +154,8 @@ class CeleryExecutor:
 
     # ---- liveness ----------------------------------------------------------------------
     def _housekeeping(self) -> None:
+        if getattr(self.store, "outages", 0) != self._outages_seen:
+            self._resend_waiting()
         now = time.monotonic()
         if not self._slots and now - self._last_worker_seen > NO_WORKER_GRACE_S:
             raise NoWorkerAlive(f"all trunq workers stopped while steps were waiting: {START_WORKER_HINT}")
@@ -160,6 +163,17 @@ class CeleryExecutor:
             return
         self._next_renewal = now + self.lease_ms / 3000
         self._renew_waiting()
+
+    def _resend_waiting(self) -> None:
+        """Redis went away and came back: a message a worker had taken but not started may be
+        gone with the worker's old connection (Celery restores it only after the visibility
+        timeout). Send the waiting jobs again; a copy whose job did start is refused by the
+        fenced start (one start per token), so nothing runs twice."""
+        self._outages_seen = getattr(self.store, "outages", 0)
+        waiting = [job for job in self._jobs.values() if not job.worker_started and job not in self._outbox]
+        if waiting:
+            logger.warning("trunq: Redis was away: sending %d waiting step(s) again", len(waiting))
+            self._outbox.extend(waiting)
 
     def _renew_waiting(self) -> None:
         """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
