@@ -11,7 +11,7 @@ from collections import defaultdict
 from enum import Enum
 from typing import Any
 
-from trunq.config import get_config
+from trunq.config import Configuration
 from trunq.parameter import ParameterVisibility
 from trunq.scheduler import core as states
 
@@ -116,7 +116,7 @@ def summary_text(categories: dict[str, list[Any]], status: TrunqStatusCode, work
         lines.append("Did not schedule any steps")
     else:
         lines.append(f"Scheduled {total} steps of which:")
-        limit = get_config().getint("execution_summary", "summary_length", 5) or 5
+        limit = _settings(worker).getint("execution_summary", "summary_length", 5) or 5
         for name, phrase, level in _CATEGORIES:
             steps = categories.get(name)
             if not steps:
@@ -198,9 +198,14 @@ RETCODE_DEFAULTS = {
 }
 
 
+def _settings(worker: Any) -> Any:
+    """The configuration the build was started with (its scheduler's), read at the edge."""
+    return getattr(worker.scheduler, "config", None) or Configuration()
+
+
 def exit_code(result: TrunqRunResult) -> int:
     """The largest code among the categories that apply (config ``[retcode]``)."""
-    config = get_config()
+    config = _settings(result.worker)
 
     def code(name: str) -> int:
         return config.getint("retcode", name, RETCODE_DEFAULTS[name]) or 0

@@ -1,6 +1,7 @@
 """The Celery app of trunq and its one generic task, ``trunq.execute_step``.
 
-``celery -A trunq worker`` finds ``app`` through ``trunq/celery.py``. Configuration:
+``celery -A trunq worker`` finds ``app`` through ``trunq/celery.py``, the one module-level
+app (``make_celery()``); everything else asks ``celery_app()``, made on first use. Configuration:
 ``trunq.tasks.settings`` (defaults), then the module named by ``$CELERY_CONFIG_MODULE``
 (default ``celeryconfig``) when importable. Workers publish heartbeats (with their
 concurrency) to the trunq store, which is how clients know a worker is alive and how
@@ -21,6 +22,7 @@ from typing import Any
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 
+from trunq.config import Configuration, get_config, resolve_redis_url
 from trunq.tasks import supervisors, worker_side
 from trunq.tasks.adopter import Adopter
 
@@ -36,16 +38,33 @@ HEARTBEAT_TTL_MS = 10_000
 CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
 
 
-def create_app() -> Celery:
-    """A Celery app with trunq's defaults, overridden by the user's config module."""
-    celery_app = Celery("trunq")
-    celery_app.config_from_object("trunq.tasks.settings")
+def make_celery(config: Configuration | None = None) -> Celery:
+    """A Celery app: trunq's defaults, the cluster's Redis from ``config`` (``resolve_redis_url``),
+    then the user's Celery config module, which wins."""
+    made = Celery("trunq", set_as_current=False)
+    made.config_from_object("trunq.tasks.settings")
+    broker_url = resolve_redis_url(None, config)
+    made.conf.update(broker_url=broker_url, result_backend=broker_url)
     overrides = _user_settings(os.environ.get("CELERY_CONFIG_MODULE", "celeryconfig"))
     if overrides:
-        celery_app.conf.update(overrides)
-    celery_app.task(name=TASK_NAME, ignore_result=True, acks_late=True)(execute_step)
-    supervisors.register(celery_app)  # Runs and TaskList on the pool
-    return celery_app
+        made.conf.update(overrides)
+    made.task(name=TASK_NAME, ignore_result=True, acks_late=True)(execute_step)
+    supervisors.register(made)  # Runs and TaskList on the pool
+    return made
+
+
+_app: Celery | None = None
+_app_lock = threading.Lock()
+
+
+def celery_app() -> Celery:
+    """This process's app, made from the active configuration on first use (not at import)."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            _app = make_celery(get_config())
+            _app.set_current()
+        return _app
 
 
 def _user_settings(module_name: str) -> dict[str, Any]:
@@ -61,9 +80,6 @@ def _user_settings(module_name: str) -> dict[str, Any]:
 def execute_step(payload: dict[str, Any]) -> str:
     """Run one step dispatched by a trunq client (see ``trunq.execution.payload``)."""
     return worker_side.run_payload(payload)
-
-
-app = create_app()
 
 
 @signals.worker_init.connect
@@ -108,7 +124,7 @@ _heartbeat = _Heartbeat()
 def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     controller = getattr(sender, "controller", None)
     hostname = getattr(sender, "hostname", None) or getattr(controller, "hostname", "celery")
-    concurrency = int(getattr(controller, "concurrency", 0) or app.conf.worker_concurrency or os.cpu_count() or 1)
+    concurrency = int(getattr(controller, "concurrency", 0) or celery_app().conf.worker_concurrency or os.cpu_count() or 1)
     _heartbeat.worker_id = f"{hostname}:{os.getpid()}"
     _heartbeat.info = {"kind": "celery", "hostname": hostname, "pid": os.getpid(), "concurrency": concurrency}
     threading.Thread(target=_heartbeat.run, name="trunq-heartbeat", daemon=True).start()

@@ -1,6 +1,6 @@
 """A Celery app for clients that talk to one cluster's Redis (Runs and TaskList on the pool).
 
-``trunq.tasks.app.app`` reads its broker URL once, when its configuration is first used. A
+``trunq.tasks.app.celery_app()`` reads its broker URL once, when its configuration is first used. A
 client object (``CeleryCluster``, ``CeleryBackend``) resolves its Redis URL when it is created
 (argument, ``$TRUNQ_REDIS_URL``, ``[core] redis_url``); if that differs from the shared app's,
 it gets an app of its own with the same settings and that URL, so two clusters in one process
@@ -16,7 +16,7 @@ from celery import Celery
 from trunq.config import redact_url
 from trunq.core.errors import NoWorkerAlive
 from trunq.scheduler.redis import connect_store
-from trunq.tasks.app import app
+from trunq.tasks.app import celery_app
 
 START_WORKER_HINT = "start one with `celery -A trunq worker` (or `trunq worker`)"
 
@@ -26,6 +26,7 @@ _apps_lock = threading.Lock()
 
 def client_app(url: str) -> Celery:
     """The Celery app whose broker and result backend are the Redis at ``url``."""
+    app = celery_app()
     if app.conf.broker_url == url:
         return app
     with _apps_lock:

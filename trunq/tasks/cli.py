@@ -18,9 +18,9 @@ MESSAGE_POLL_S = 0.1
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker_command(celery_args: tuple[str, ...]) -> None:
     """Start a Celery worker for trunq steps; arguments go to `celery worker`."""
-    from trunq.tasks.app import app
+    from trunq.tasks.app import celery_app
 
-    app.worker_main(argv=["worker", *celery_args])
+    celery_app().worker_main(argv=["worker", *celery_args])
 
 
 @click.command("message")

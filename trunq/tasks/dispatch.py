@@ -24,7 +24,7 @@ from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler import leases
 from trunq.scheduler.redis import StoreUnavailable
-from trunq.tasks.app import TASK_NAME, app
+from trunq.tasks.app import TASK_NAME, celery_app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
 
 logger = logging.getLogger("trunq")
@@ -64,7 +64,7 @@ class CeleryExecutor:
         # several clusters (tests, notebooks) needs the app of this scheduler's Redis.
         self._producer = client_app(scheduler.url).producer_pool.acquire(block=True)
         self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
-        self._task = app.tasks[TASK_NAME]
+        self._task = celery_app().tasks[TASK_NAME]
 
     # ---- capacity ----------------------------------------------------------------------
     def _live_slots(self) -> int:

@@ -13,15 +13,13 @@ process died, and JSON only (nothing executable travels through the broker).
 
 from __future__ import annotations
 
-from trunq.config import resolve_redis_url
-
 # A message not acknowledged within this time is delivered again. trunq steps are fenced,
 # but a step running longer than this would be started a second time: keep it above the
 # longest step.
 VISIBILITY_TIMEOUT_S = 24 * 3600
 
-broker_url = resolve_redis_url()
-result_backend = broker_url  # only for plain Celery tasks; trunq's step task ignores results
+# broker_url and result_backend: the cluster's Redis, set by ``make_celery`` from trunq's
+# configuration (result_backend only serves plain Celery tasks; trunq's step task ignores results).
 
 task_serializer = "json"
 result_serializer = "json"
