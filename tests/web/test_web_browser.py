@@ -85,10 +85,11 @@ def test_graph_renders_the_whole_build_coloured_by_status(live: tuple, page: Any
     assert page.evaluate("typeof dagre.layout") == "function"  # the vendored layout, served locally
     assert page.locator("svg#graph .edges path").first.get_attribute("d").count("L") >= 1  # routed by dagre
     page.fill("#graph-search", "Fetch(part=3)")
+    page.wait_for_selector('svg#graph a.node.match[data-id="Fetch(part=3)"]')  # the page redraws as it polls
     assert page.locator("svg#graph a.node.match").count() == 1
     page.check("#graph-focus")
+    page.wait_for_selector('svg#graph a.node[data-id="Fetch(part=0)"].dimmed')
     assert page.locator(f'svg#graph a.node[data-id="{LISTENER_ID}"]:not(.dimmed)').count() == 1
-    assert page.locator('svg#graph a.node[data-id="Fetch(part=0)"].dimmed').count() == 1
     width = float(page.locator("svg#graph").get_attribute("width"))
     page.locator("#graph-zoom").fill("0.5")
     assert float(page.locator("svg#graph").get_attribute("width")) == width / 2
