@@ -72,3 +72,17 @@ def test_bad_option_value_is_rejected(scheduled, tmp_path):
     tasklist, _, _ = scheduled
     result = trunq("run", str(tasklist.directory), "-n", "zero", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_status_reports_a_damaged_done_file_and_does_not_count_it(scheduled, tmp_path):
+    tasklist, good, bad = scheduled
+    trunq("run", str(tasklist.directory), cwd=tmp_path)
+    done_file = tasklist.paths(good).done
+    done_file.write_bytes(done_file.read_bytes()[:-5])  # cut short, as a copy or a full disk does
+    before = done_file.read_bytes()
+    result = trunq("status", str(tasklist.directory), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "todo=0 running=0 done=0 fail=1"
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1 and "damaged" in errors[0] and str(done_file) in errors[0]
+    assert "Traceback" not in result.stderr and done_file.read_bytes() == before

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .storage import is_tasklist_dir
+from .storage import is_tasklist_dir, looks_intact, task_uuids
 from .tasklist import TaskList
 
 
@@ -42,9 +42,15 @@ def status(directory: str) -> None:
     """Count todo, done and failed tasks and list the failures."""
     tasklist = _open(directory)
     counts = tasklist.status()
+    damaged = [tasklist.paths(uuid).done for uuid in task_uuids(tasklist.directory / "done")
+               if not looks_intact(tasklist.paths(uuid).done)]
+    counts["done"] -= len(damaged)
     click.echo(" ".join(f"{state}={counts[state]}" for state in ("todo", "running", "done", "fail")))
     for task in tasklist.fail_tasks():
         click.echo(f"failed {task.uuid} {_describe_error(task.errorvalue)}")
+    if damaged:
+        raise click.ClickException(f"{len(damaged)} done task file(s) are damaged and not counted as done, "
+                                   f"first {damaged[0]}: move them to todo/ to run those tasks again")
 
 
 @tasklist_group.command()

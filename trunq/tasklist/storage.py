@@ -121,6 +121,19 @@ def dump_task(task: Any, target: Path) -> None:
     atomic_write(target, dill.dumps(task))
 
 
+def looks_intact(path: Path) -> bool:
+    """A cheap check that a task file was written whole: a pickle ends with its STOP opcode.
+
+    Reads one byte, so a status over many large results stays fast; a truncated or emptied
+    file (the usual damage: a copy cut short, a full disk) fails it."""
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(-1, os.SEEK_END)
+            return stream.read(1) == b"."
+    except OSError:  # empty (seek before the start) or unreadable
+        return False
+
+
 def load_task(path: Path) -> Any:
     with open(path, "rb") as stream:
         return dill.load(stream)
