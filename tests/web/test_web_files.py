@@ -109,6 +109,18 @@ def test_an_unreachable_redis_is_a_503_with_one_line(runs_root: Path) -> None:
     assert app.test_client().get("/healthcheck").status_code == 503
 
 
+def test_a_damaged_history_db_is_a_json_error_and_fails_the_healthcheck(runs_root: Path, tmp_path: Path) -> None:
+    garbage = tmp_path / "history.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    app = create_app({"history_url": f"sqlite:///{garbage}"}, store=MemoryStateStore(), runs_root=runs_root)
+    response = app.test_client().get("/api/history")
+    assert response.status_code == 500 and response.is_json
+    assert "history database" in response.get_json()["error"] and "cannot be read" in response.get_json()["error"]
+    health = app.test_client().get("/healthcheck")
+    assert health.status_code == 503 and "cannot be read" in health.get_json()["history"]
+    assert garbage.read_bytes() == b"this is not a database" * 100  # nothing overwritten
+
+
 def test_app_reads_the_web_section_of_the_active_config(runs_root: Path, monkeypatch: Any) -> None:
     from trunq.config import config_overrides
 

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import create_engine, delete, event, insert, select
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import sessionmaker
 
 from trunq.core.errors import HistorySchemaError
@@ -76,7 +77,13 @@ class History:
         self.engine.dispose()
 
     def _ensure_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        try:
+            Base.metadata.create_all(self.engine)
+        except DatabaseError as exc:  # a damaged file, or not a database at all
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise HistorySchemaError(f"the history database {where} cannot be read ({reason}): move it aside "
+                                     "and trunq starts a new one") from None
         with self._sessions.begin() as session:
             found = session.scalars(select(SchemaVersion.version)).all()
             if not found:

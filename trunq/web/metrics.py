@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from trunq.core.errors import StoreUnavailable
+from trunq.core.errors import StoreUnavailable, TrunqError
 from trunq.core.status import TERMINAL, BuildStatus, Status
 from trunq.web.context import web_context
 
@@ -125,8 +125,17 @@ def metrics() -> Any:
 
 @blueprint.get("/healthcheck")
 def healthcheck() -> Any:
+    """The state store and the history database, each as ok or its one-line problem."""
+    context = web_context()
+    problems = {}
     try:
-        web_context().store.status_counts()
+        context.store.status_counts()
     except StoreUnavailable as exc:
-        return jsonify(ok=False, error=str(exc)), 503
+        problems["store"] = str(exc)
+    try:
+        context.history.families()
+    except TrunqError as exc:
+        problems["history"] = str(exc)
+    if problems:
+        return jsonify(ok=False, error="; ".join(problems.values()), **problems), 503
     return jsonify(ok=True)
