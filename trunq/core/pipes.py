@@ -15,7 +15,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 from trunq.core.format import abort_stream
 
@@ -35,7 +35,40 @@ def _has_fileno(stream: Any) -> bool:
     return True
 
 
-class InputPipeProcessWrapper:
+class _PipeStream:
+    """What both pipe wrappers share: unseekable, closed once the command was waited for, and
+    ``with`` / garbage collection that commit on success and abort otherwise."""
+
+    _finished = True
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._finished
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_finished", True):
+            self.abort()
+
+
+class InputPipeProcessWrapper(_PipeStream):
     """The output of ``command`` run with ``input_pipe`` (a byte stream) as its stdin."""
 
     def __init__(self, command: Sequence[str], input_pipe: Any = None) -> None:
@@ -70,12 +103,6 @@ class InputPipeProcessWrapper:
     def writable(self) -> bool:
         return False
 
-    def seekable(self) -> bool:
-        return False
-
-    @property
-    def closed(self) -> bool:
-        return self._finished
 
     def close(self) -> None:
         """Wait for the command; a failure (other than a broken pipe) raises RuntimeError."""
@@ -97,21 +124,8 @@ class InputPipeProcessWrapper:
         except RuntimeError:
             pass
 
-    def __enter__(self) -> InputPipeProcessWrapper:
-        return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        if not getattr(self, "_finished", True):
-            self.abort()
-
-
-class OutputPipeProcessWrapper:
+class OutputPipeProcessWrapper(_PipeStream):
     """Bytes written here go to ``command``'s stdin; its stdout goes to ``output_pipe``."""
 
     def __init__(self, command: Sequence[str], output_pipe: Any = None) -> None:
@@ -138,12 +152,6 @@ class OutputPipeProcessWrapper:
     def writable(self) -> bool:
         return True
 
-    def seekable(self) -> bool:
-        return False
-
-    @property
-    def closed(self) -> bool:
-        return self._finished
 
     def _wait(self) -> int:
         self._finished = True
@@ -171,16 +179,3 @@ class OutputPipeProcessWrapper:
             self._wait()
         if self._output is not None:
             abort_stream(self._output)
-
-    def __enter__(self) -> OutputPipeProcessWrapper:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:
-        if not getattr(self, "_finished", True):
-            self.abort()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,36 +265,34 @@ class SchedulerCore:
 
         One memoised walk, O(nodes + edges).
         """
-        memo: dict[str, frozenset[str]] = {}
+        def fold(dep: Node, inherited: frozenset[str] | None) -> frozenset[str]:
+            return frozenset(_own_problem(dep)) | (inherited or frozenset())
 
-        def problems(start: Node) -> frozenset[str]:
-            stack: list[tuple[Node, bool]] = [(start, False)]
-            while stack:
-                node, expanded = stack.pop()
-                if node.step_id in memo:
-                    continue
-                if not expanded:
-                    stack.append((node, True))
-                    stack.extend((self.nodes[d], False) for d in node.deps if d not in memo)
-                    continue
-                found: set[str] = set()
-                for dep_id in node.deps:
-                    dep = self.nodes[dep_id]
-                    found |= _own_problem(dep)
-                    found |= memo.get(dep_id, frozenset())
-                memo[node.step_id] = frozenset(found)
-            return memo[start.step_id]
-
-        return {node.step_id: set(problems(node)) for node in self.nodes.values()
-                if node.status in (PENDING, READY)}
-
+        found = self._fold_upstream(fold, lambda parts: frozenset().union(*parts))
+        return {step_id: set(kinds) for step_id, kinds in found.items()}
 
     def upstream_statuses(self) -> dict[str, Status]:
         """Nodes still waiting whose dependencies (transitively) failed or were disabled:
         UPSTREAM_DISABLED when a disabled step is among them, else UPSTREAM_FAILED."""
-        memo: dict[str, Status | None] = {}
+        def fold(dep: Node, inherited: Status | None) -> frozenset[Status]:
+            own = (UPSTREAM_DISABLED if dep.status in (DISABLED, UPSTREAM_DISABLED)
+                   else UPSTREAM_FAILED if dep.status in (FAILED, SCHEDULING_ERROR) else None)
+            return frozenset(status for status in (own, inherited) if status is not None)
 
-        def mark(start: Node) -> Status | None:
+        def combine(parts: list[frozenset[Status]]) -> Status | None:
+            found = frozenset().union(*parts)
+            return UPSTREAM_DISABLED if UPSTREAM_DISABLED in found else UPSTREAM_FAILED if found else None
+
+        marks = self._fold_upstream(fold, combine)
+        return {step_id: status for step_id, status in marks.items() if status is not None}
+
+    def _fold_upstream(self, fold: Callable[[Node, Any], Any], combine: Callable[[list[Any]], Any]) -> dict[str, Any]:
+        """For every node still waiting: ``combine`` over its deps of ``fold(dep, value of dep)``,
+        computed bottom-up once per node (iteratively: graphs can be deeper than the stack)."""
+        memo: dict[str, Any] = {}
+        for start in self.nodes.values():
+            if start.status not in (PENDING, READY):
+                continue
             stack: list[tuple[Node, bool]] = [(start, False)]
             while stack:
                 node, expanded = stack.pop()
@@ -303,23 +302,9 @@ class SchedulerCore:
                     stack.append((node, True))
                     stack.extend((self.nodes[d], False) for d in node.deps if d not in memo)
                     continue
-                found: set[Status] = set()
-                for dep_id in node.deps:
-                    dep = self.nodes[dep_id]
-                    if dep.status in (DISABLED, UPSTREAM_DISABLED):
-                        found.add(UPSTREAM_DISABLED)
-                    elif dep.status in (FAILED, SCHEDULING_ERROR):
-                        found.add(UPSTREAM_FAILED)
-                    inherited = memo.get(dep_id)
-                    if inherited is not None:
-                        found.add(inherited)
-                memo[node.step_id] = (UPSTREAM_DISABLED if UPSTREAM_DISABLED in found
-                                      else UPSTREAM_FAILED if found else None)
-            return memo[start.step_id]
-
-        marks = {node.step_id: mark(node) for node in self.nodes.values() if node.status in (PENDING, READY)}
-        return {step_id: status for step_id, status in marks.items() if status is not None}
-
+                memo[node.step_id] = combine([fold(self.nodes[d], memo.get(d)) for d in node.deps])
+        return {node.step_id: memo[node.step_id] for node in self.nodes.values()
+                if node.status in (PENDING, READY)}
 
 def _own_problem(node: Node) -> set[str]:
     return {
