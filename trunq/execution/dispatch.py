@@ -7,6 +7,7 @@ The Celery executor (``trunq.tasks.dispatch``) implements the same three methods
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -101,7 +102,7 @@ class InlineExecutor:
     def submit(self, job: Job) -> None:
         first = job.members[0]
         store = self.worker.store
-        leases.start(store, job.lease, self.worker.worker_id)
+        leases.start(store, job.lease, leases.Executor(self.worker.worker_id, os.getpid()))
         reporter = StoreReporter(store, first.step_id, job.holder,
                                  on_decrease=lambda amounts: self.worker.core.decrease_resources(first, amounts))
         self._done.append((job, execute_step(job.step, reporter)))

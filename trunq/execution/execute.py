@@ -34,6 +34,8 @@ class Outcome:
     status: str  # DONE, FAILED, or PENDING (new dependencies were yielded)
     expl: str | None = None
     new_deps: list[Step] = field(default_factory=list)
+    worker: str | None = None  # who ran it, when another process says (a Celery worker's name)
+    duration: float | None = None  # how long it ran there (seconds)
 
 
 class SchedulerMessage:

@@ -220,7 +220,8 @@ class Worker:
         first = members[0]
         lease_ms = self.scheduler.lease_ms
         if self.scheduler.shared and first.resources:
-            if not leases.acquire_resources(self.store, holder, first.resources, self.core.limits, lease_ms):
+            if not leases.acquire_resources(self.store, holder, first.resources, self.core.limits, lease_ms,
+                                            [member.step_id for member in members]):
                 self.core.give_back(members)
                 self._resource_wait_until = time.monotonic() + 0.2
                 return False
@@ -247,9 +248,10 @@ class Worker:
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
         if self.history is not None and outcome.status != PENDING:
-            duration = time.time() - job.started_at
+            duration = outcome.duration if outcome.duration is not None else time.time() - job.started_at
             for member in job.members:
-                self.history.record(member.step, outcome.status, worker=self.worker_id, duration=duration,
+                self.history.record(member.step, outcome.status, worker=outcome.worker or self.worker_id,
+                                    duration=duration,
                                     error=outcome.expl if outcome.status == FAILED else None)
         if outcome.status == PENDING:
             new = self.resolver.expand(outcome.new_deps)

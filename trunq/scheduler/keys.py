@@ -24,10 +24,12 @@ key (after the prefix)           type    content
 ``:res:<resource>``              ZSET    ``"<holder>#<unit>"`` -> expiry (ms), one member per unit
 ``:resources``                   SET     resource names ever used (for ``resource_usage``)
 ``:held:<holder>``               HASH    resource -> units the holder has (its release list)
+``:holder:<holder>``             STRING  JSON list of the step ids the holder took units for
 ``:failures:<step_id>``          ZSET    one member per failure -> time (ms)
 ``:disabled``                    ZSET    step_id -> disabled until (ms)
 ``:worker:<worker_id>``          HASH    info (JSON), last_heartbeat; expires (``PEXPIRE``)
 ``:workers``                     SET     worker ids (ids whose key expired are dropped on read)
+``:running:<worker_id>``         SET     ids of the steps the worker started and still runs
 ``:inbox:<step_id>``             LIST    JSON ``[message_id, content]`` waiting for the step
 ``:responses:<step_id>``         HASH    message_id -> response
 ``:seq:<name>``                  STRING  counters for message ids and failure members
@@ -102,6 +104,12 @@ class KeySpace:
 
     def held(self, holder: str) -> str:
         return self.key("held", holder)
+
+    def holder(self, holder: str) -> str:
+        return self.key("holder", holder)
+
+    def running(self, worker_id: str) -> str:
+        return self.key("running", worker_id)
 
     def failures(self, step_id: str) -> str:
         return self.key("failures", step_id)

@@ -7,8 +7,9 @@ local dispatcher, a Celery worker):
    one lease per member step. A lease is a fencing token: every later write names it and
    the store refuses writes from a token that no longer holds the lease.
 2. ``start``: the executor claims the step with its token. The store records the token
-   (and the worker, ``host:pid``) that started it; a second start with the same token
-   does nothing, so a message delivered twice runs the step once.
+   and who runs it (``Executor``: the worker's name, its process, its heartbeat id) on
+   every member, and lists them in the worker's running index; a second start with the
+   same token does nothing, so a message delivered twice runs the step once.
 3. renewal: a lease expires unless renewed every ``lease_ms``. Exactly one party renews:
    the client while the job waits in a queue (``renew_queued``), the executor once it has
    started the step (``renew``). The hand-off is read from the store: the client stops as
@@ -16,8 +17,9 @@ local dispatcher, a Celery worker):
 4. ``finish``: fenced; records the status, releases the job's resources and appends the
    ``status`` event other clients follow. A job that found new dynamic dependencies first
    publishes a ``dynamic`` event naming them, then finishes as PENDING.
-5. ``lost``: a job whose lease vanished without a finish (its worker died) is lost; the
-   client dispatches it again, with a new token.
+5. ``lost``: a started job is lost when its worker's heartbeat expired (a live worker
+   keeps its lease, even one that lapsed while it was busy); a queued one when its lease
+   vanished. The store drops what it held; the client dispatches it again, with a new token.
 """
 
 from __future__ import annotations
@@ -47,10 +49,19 @@ class Lease:
         return self.members[0][1]
 
 
+@dataclass(frozen=True)
+class Executor:
+    """Who runs a job: ``name`` as shown (``w1@host``), its process, its heartbeat id."""
+
+    name: str
+    pid: int | None = None
+    worker_id: str | None = None
+
+
 def acquire_resources(store: Any, holder: str, wants: dict[str, int], limits: dict[str, int],
-                      lease_ms: int) -> bool:
-    """Take all of ``wants`` under ``holder`` or nothing (they expire unless renewed)."""
-    return not wants or bool(store.acquire_resources(holder, wants, limits, lease_ms))
+                      lease_ms: int, steps: Sequence[str] = ()) -> bool:
+    """Take all of ``wants`` under ``holder`` for ``steps`` or nothing (they expire unless renewed)."""
+    return not wants or bool(store.acquire_resources(holder, wants, limits, lease_ms, steps))
 
 
 def acquire(store: Any, step_ids: Sequence[str], owner: str, lease_ms: int,
@@ -59,9 +70,12 @@ def acquire(store: Any, step_ids: Sequence[str], owner: str, lease_ms: int,
     return [store.acquire(step_id, owner, lease_ms, status) for step_id in step_ids]
 
 
-def start(store: Any, lease: Lease, worker: str) -> bool:
-    """Claim the step for ``worker``; False when the token lost its lease or already started."""
-    return bool(store.start(lease.step_id, lease.token, worker))
+def start(store: Any, lease: Lease, worker: Executor | str) -> bool:
+    """Claim the job's steps for ``worker``; False when the token lost its lease or already started."""
+    if isinstance(worker, str):
+        worker = Executor(worker)
+    return bool(store.start(lease.step_id, lease.token, worker.name, pid=worker.pid,
+                            worker_id=worker.worker_id, others=lease.members[1:]))
 
 
 def renew(store: Any, lease: Lease) -> bool:
@@ -106,12 +120,19 @@ def finish(store: Any, lease: Lease, status: str, expl: str | None = None,
 
 
 def lost(store: Any, leases: Sequence[Lease]) -> list[Lease]:
-    """Leases that vanished (expired, taken over) although their job never finished.
+    """Jobs whose execution is lost (``Leases.lost``: a dead worker, a vanished queued lease)
+    although they never finished; their resources are given back for the next dispatch.
 
     The caller must first read the finish events it has, since a finish also frees the lease.
     """
-    holders = store.holders([lease.step_id for lease in leases])
-    return [lease for lease, holder in zip(leases, holders) if holder != lease.token]
+    flags = store.lost([lease.members[0] for lease in leases])
+    gone = [lease for lease, flag in zip(leases, flags) if flag]
+    for lease in gone:
+        if len(lease.members) > 1:
+            store.lost(lease.members[1:])
+        if lease.holder:
+            store.release_resources(lease.holder)
+    return gone
 
 
 def free(store: Any, step_ids: Sequence[str]) -> list[bool]:

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trunq.core.status import Status
+from trunq.core.status import ACTIVE, Status
 from trunq.scheduler.state import Event, StepRecord
 from trunq.scheduler.status_rules import re_enabled_status, registered_status
 
@@ -35,6 +35,8 @@ class MemoryStateStore:
         self._message_seq = itertools.count(1)
         self._dependents: dict[str, set[str]] = {}  # dependency -> steps that need it
         self._cancels: dict[str, str] = {}  # step -> token of the execution asked to stop
+        self._running: dict[str, set[str]] = {}  # worker id -> steps it started and still runs
+        self._holder_steps: dict[str, list[str]] = {}  # resource holder -> the steps it holds for
         self._builds: Any = None
 
     def now(self) -> float:
@@ -135,6 +137,9 @@ class MemoryStateStore:
             now = self._clock()
             if self._lease_token(step_id, now) is not None:
                 return None
+            started = self._started.get(step_id)
+            if started is not None and self._may_take_back(step_id, started):
+                return None  # a live worker runs it; its lease only lapsed (see acquire.lua)
             fence = self._fences.get(step_id, 0) + 1
             self._fences[step_id] = fence
             token = f"{owner}:{fence}"
@@ -145,24 +150,89 @@ class MemoryStateStore:
                 record.updated = now
             return token
 
-    def start(self, step_id: str, token: str, worker: str) -> bool:
+    def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
+              worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
         with self._lock:
             now = self._clock()
             if self._lease_token(step_id, now) != token or self._started.get(step_id) == token:
                 return False
-            self._started[step_id] = token  # one start per token: a second delivery does nothing
-            record = self._steps.get(step_id)
-            if record is not None:
-                record.worker, record.started, record.updated = worker, now, now
+            for member_id, member_token in [(step_id, token), *others]:
+                if self._lease_token(member_id, now) == member_token:
+                    self._started[member_id] = member_token  # one start per token: a second delivery does nothing
+                    self._mark_running(member_id, worker, pid, worker_id, now)
             return True
+
+    def _mark_running(self, step_id: str, worker: str, pid: int | None, worker_id: str | None, now: float) -> None:
+        record = self._steps.get(step_id)
+        if record is None:
+            return
+        if record.worker_id and record.worker_id != worker_id:
+            self._running.get(record.worker_id, set()).discard(step_id)
+        record.worker, record.worker_pid, record.worker_id = worker, pid, worker_id
+        record.started, record.finished, record.updated = now, None, now
+        if worker_id:
+            self._running.setdefault(worker_id, set()).add(step_id)
 
     def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
         with self._lock:
             now = self._clock()
-            if self._lease_token(step_id, now) != token:
+            current = self._lease_token(step_id, now)
+            if current is None and not self._may_take_back(step_id, token):
+                return False
+            if current is not None and current != token:
                 return False
             self._leases[step_id] = (token, now + ttl_ms / 1000.0)
             return True
+
+    def _may_take_back(self, step_id: str, token: str) -> bool:
+        """A lapsed lease of a started, still running step of a live worker, nobody acquired
+        since (see renew.lua)."""
+        record = self._steps.get(step_id)
+        return (self._started.get(step_id) == token and record is not None and record.status in ACTIVE
+                and record.worker_id is not None and self._worker_alive(record.worker_id, self._clock())
+                and token.rsplit(":", 1)[-1] == str(self._fences.get(step_id)))
+
+    def lost(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        with self._lock:
+            now = self._clock()
+            return [self._lost(step_id, token, now) for step_id, token in items]
+
+    def _lost(self, step_id: str, token: str, now: float) -> bool:
+        current = self._lease_token(step_id, now)
+        started = self._started.get(step_id) == token
+        record = self._steps.get(step_id)
+        worker_id = record.worker_id if started and record is not None else None
+        alive = None if worker_id is None else self._worker_alive(worker_id, now)
+        if current == token:
+            lost = started and alive is False
+        elif current is not None:
+            lost = True
+        else:
+            lost = not (started and alive is True)
+        if lost:
+            if current == token:
+                del self._leases[step_id]
+            if started:
+                del self._started[step_id]
+            if worker_id:
+                self._running.get(worker_id, set()).discard(step_id)
+        return lost
+
+    def _worker_alive(self, worker_id: str, now: float) -> bool:
+        beat = self._workers.get(worker_id)
+        return beat is not None and beat[1] > now
+
+    def running_steps(self, worker_id: str) -> list[str]:
+        with self._lock:
+            if not self._worker_alive(worker_id, self._clock()):
+                self._running.pop(worker_id, None)
+                return []
+            index = self._running.get(worker_id, set())
+            for step_id in list(index):
+                record = self._steps.get(step_id)
+                if record is None or record.status not in ACTIVE or record.worker_id != worker_id:
+                    index.discard(step_id)
+            return sorted(index)
 
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
         with self._lock:
@@ -185,9 +255,16 @@ class MemoryStateStore:
                 del self._leases[step_id]
                 self._cancels.pop(step_id, None)
                 record = self._steps.get(step_id)
+                event: dict[str, Any] = {"status": status, "expl": expl, "token": token}
                 if record is not None:
+                    if record.worker_id:
+                        self._running.get(record.worker_id, set()).discard(step_id)
+                    if record.worker and self._started.get(step_id) == token:
+                        event["worker"] = record.worker
+                        if record.started is not None:
+                            event["duration"] = max(now - record.started, 0.0)
                     record.status, record.expl, record.finished, record.updated = status, expl, now, now
-                self._append("status", step_id, {"status": status, "expl": expl, "token": token})
+                self._append("status", step_id, event)
                 results.append(True)
             if holder is not None:
                 self._release(holder, None)
@@ -216,7 +293,8 @@ class MemoryStateStore:
             del holders[name]
         return holders
 
-    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int,
+                          steps: Sequence[str] = ()) -> bool:
         with self._lock:
             now = self._clock()
             for resource, amount in wants.items():
@@ -228,6 +306,8 @@ class MemoryStateStore:
             for resource, amount in wants.items():
                 if amount > 0:
                     self._units[resource][holder] = (amount, expiry)
+            if steps:
+                self._holder_steps[holder] = list(steps)
             return True
 
     def renew_resources(self, holder: str, ttl_ms: int) -> None:
@@ -244,6 +324,8 @@ class MemoryStateStore:
             self._release(holder, amounts)
 
     def _release(self, holder: str, amounts: dict[str, int] | None) -> None:
+        if amounts is None:
+            self._holder_steps.pop(holder, None)
         for resource, holders in self._units.items():
             if holder not in holders:
                 continue
@@ -267,6 +349,10 @@ class MemoryStateStore:
                 if holders:
                     usage[resource] = {name: units for name, (units, _) in holders.items()}
             return usage
+
+    def holder_steps(self, holders: Sequence[str]) -> dict[str, list[str]]:
+        with self._lock:
+            return {holder: list(self._holder_steps[holder]) for holder in holders if holder in self._holder_steps}
 
     # ---- events ------------------------------------------------------------------------
     def _append(self, kind: str, step_id: str, data: dict[str, Any]) -> str:

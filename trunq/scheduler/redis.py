@@ -36,7 +36,7 @@ CANCEL_FLAG_TTL_MS = 24 * 3600 * 1000  # a flag outlives any lease; tokens are n
 _LUA_DIR = Path(__file__).with_name("lua")
 
 _JSON_FIELDS = frozenset({"params", "deps", "resources"})
-_INT_FIELDS = frozenset({"priority", "retries"})
+_INT_FIELDS = frozenset({"priority", "retries", "worker_pid"})
 _FLOAT_FIELDS = frozenset({"progress", "updated", "started", "finished"})
 _BOOL_FIELDS = frozenset({"accepts_messages"})
 
@@ -257,12 +257,25 @@ class RedisStateStore:
         return token or None
 
     @_reports_outage
-    def start(self, step_id: str, token: str, worker: str) -> bool:
-        return self._run("start", step_id, token, worker) == 1
+    def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
+              worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
+        others_json = json.dumps([[other_id, other_token] for other_id, other_token in others])
+        return self._run("start", step_id, token, worker, "" if pid is None else str(int(pid)),
+                         worker_id or "", others_json) == 1
 
     @_reports_outage
     def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
         return self._run("renew", step_id, token, int(ttl_ms)) == 1
+
+    @_reports_outage
+    def lost(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        if not items:
+            return []
+        return [flag == 1 for flag in self._run("lost", json.dumps([[step_id, token] for step_id, token in items]))]
+
+    @_reports_outage
+    def running_steps(self, worker_id: str) -> list[str]:
+        return list(json.loads(self._run("running", worker_id)))
 
     @_reports_outage
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
@@ -294,8 +307,10 @@ class RedisStateStore:
 
     # ---- counted resources -------------------------------------------------------------
     @_reports_outage
-    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
-        reply = self._run("acquire_resources", holder, int(ttl_ms), json.dumps(wants or {}), json.dumps(limits or {}))
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int,
+                          steps: Sequence[str] = ()) -> bool:
+        reply = self._run("acquire_resources", holder, int(ttl_ms), json.dumps(wants or {}), json.dumps(limits or {}),
+                          json.dumps(list(steps)) if steps else "")
         return reply == 1
 
     @_reports_outage
@@ -309,6 +324,14 @@ class RedisStateStore:
     @_reports_outage
     def resource_usage(self) -> dict[str, dict[str, int]]:
         return json.loads(self._run("resource_usage"))
+
+    @_reports_outage
+    def holder_steps(self, holders: Sequence[str]) -> dict[str, list[str]]:
+        names = list(holders)
+        if not names:
+            return {}
+        found = self._redis.mget([self._keys.holder(holder) for holder in names])
+        return {holder: list(json.loads(text)) for holder, text in zip(names, found) if text}
 
     # ---- events ------------------------------------------------------------------------
     @_reports_outage

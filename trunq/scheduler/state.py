@@ -51,7 +51,9 @@ class StepRecord:
     progress: float | None = None
     tracking_url: str | None = None
     expl: str | None = None
-    worker: str | None = None
+    worker: str | None = None  # who runs/ran it: a Celery worker's name (w1@host), else host:pid:...
+    worker_pid: int | None = None  # the process that runs/ran it (a Celery pool process)
+    worker_id: str | None = None  # that worker's heartbeat id: its liveness and running index
     batch_id: str | None = None
     retries: int = 0
     updated: float = 0.0
@@ -117,10 +119,27 @@ class Leases(Protocol):
     def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         """Take the step's lease if free: returns a fencing token, else None."""
 
-    def start(self, step_id: str, token: str, worker: str) -> bool:
-        """The executor begins: True only while ``token`` still holds the lease."""
+    def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
+              worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
+        """The executor begins: True only while ``token`` still holds the lease (and did not
+        start before). Records ``worker``, ``pid`` and ``worker_id`` on the step and on the
+        ``others`` (the rest of a batch, ``(step_id, token)``) that it still leases, and adds
+        them to ``worker_id``'s running index."""
 
-    def renew(self, step_id: str, token: str, ttl_ms: int) -> bool: ...
+    def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
+        """Extend the lease held by ``token``. A lapsed lease is taken back when the token
+        started the step, the step is still running and nobody acquired it since."""
+
+    def lost(self, items: Sequence[tuple[str, str]]) -> list[bool]:
+        """Which executions ``(step_id, token)`` are lost, dropping what they held.
+
+        A started execution is lost when its worker's heartbeat expired (whatever its lease
+        says); one not started yet, or of an unknown worker, when its lease lapsed; any
+        execution when another token holds the lease."""
+
+    def running_steps(self, worker_id: str) -> list[str]:
+        """Ids of the steps the worker ``worker_id`` started and still runs (batch members
+        included), from an index kept by start/finish/lost; [] for a dead worker."""
 
     def holders(self, step_ids: Sequence[str]) -> list[str | None]:
         """The token holding each step's lease (None when free)."""
@@ -138,8 +157,10 @@ class Leases(Protocol):
 class Resources(Protocol):
     """Counted resources: a semaphore per resource, held per holder with expiry."""
 
-    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int) -> bool:
-        """All or nothing. A resource missing from ``limits`` has capacity 1."""
+    def acquire_resources(self, holder: str, wants: dict[str, int], limits: dict[str, int], ttl_ms: int,
+                          steps: Sequence[str] = ()) -> bool:
+        """All or nothing. A resource missing from ``limits`` has capacity 1. ``steps``: the
+        step ids the units are for (``holder_steps``), until the holder releases everything."""
 
     def renew_resources(self, holder: str, ttl_ms: int) -> None: ...
 
@@ -148,6 +169,9 @@ class Resources(Protocol):
 
     def resource_usage(self) -> dict[str, dict[str, int]]:
         """resource -> holder -> units, for live holders."""
+
+    def holder_steps(self, holders: Sequence[str]) -> dict[str, list[str]]:
+        """holder -> the step ids it holds units for (holders that named none are left out)."""
 
 
 class EventLog(Protocol):

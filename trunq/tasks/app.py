@@ -83,6 +83,12 @@ def execute_step(payload: dict[str, Any]) -> str:
 
 
 @signals.worker_init.connect
+def _record_identity(sender: Any = None, **_: Any) -> None:
+    """The worker's name and heartbeat id, before the pool forks: its steps record them."""
+    worker_side.set_identity(str(getattr(sender, "hostname", None) or "celery"), os.getpid())
+
+
+@signals.worker_init.connect
 def _import_from_cwd(**_: Any) -> None:
     """Step modules next to where the worker was started import, as with ``python -m``."""
     cwd = os.getcwd()
@@ -125,7 +131,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     controller = getattr(sender, "controller", None)
     hostname = getattr(sender, "hostname", None) or getattr(controller, "hostname", "celery")
     concurrency = int(getattr(controller, "concurrency", 0) or celery_app().conf.worker_concurrency or os.cpu_count() or 1)
-    _heartbeat.worker_id = f"{hostname}:{os.getpid()}"
+    _heartbeat.worker_id = worker_side.set_identity(hostname, os.getpid())
     _heartbeat.info = {"kind": "celery", "hostname": hostname, "pid": os.getpid(), "concurrency": concurrency}
     threading.Thread(target=_heartbeat.run, name="trunq-heartbeat", daemon=True).start()
 

@@ -144,7 +144,7 @@ class CeleryExecutor:
         expl = data.get("expl")
         if status == Status.DISABLED:
             status = Status.FAILED
-        outcome = Outcome(status, expl)
+        outcome = Outcome(status, expl, worker=data.get("worker"), duration=data.get("duration"))
         if status == Status.PENDING:
             try:
                 outcome.new_deps = [rebuild_step(ref) for ref in self._new_deps.pop(step_id, [])]

@@ -56,8 +56,26 @@ def process_store() -> Any:
 
 
 def execution_id() -> str:
-    """Who runs the step, as shown in the step record: ``host:pid``."""
+    """Who runs the step when no Celery worker name is known: ``host:pid``."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+_identity: tuple[str, str] | None = None  # (Celery worker name, its heartbeat id); inherited by pool processes
+
+
+def set_identity(name: str, main_pid: int) -> str:
+    """Called once in the worker's main process (before its pool forks); returns the heartbeat id."""
+    global _identity
+    _identity = (name, f"{name}:{main_pid}")
+    return _identity[1]
+
+
+def executor() -> leases.Executor:
+    """Who runs a step here: the Celery worker's name (``w1@host``), this (pool) process and
+    the worker's heartbeat id, which decides whether the execution is lost (``Leases.lost``)."""
+    if _identity is None:
+        return leases.Executor(execution_id(), os.getpid())
+    return leases.Executor(_identity[0], os.getpid(), _identity[1])
 
 
 KEPT, LOST, CANCELLED = "kept", "lost", "cancelled"
@@ -184,7 +202,7 @@ def forget_step_instances() -> None:
 
 def run_payload(payload: dict[str, Any]) -> str:
     """Execute one dispatched step; returns what happened (for Celery's log only)."""
-    return run_payload_with(process_store(), payload, execution_id())
+    return run_payload_with(process_store(), payload, executor())
 
 
 def payload_lease(payload: dict[str, Any]) -> leases.Lease:
@@ -192,7 +210,7 @@ def payload_lease(payload: dict[str, Any]) -> leases.Lease:
     return leases.Lease(members, str(payload.get("holder") or ""), int(payload.get("lease_ms") or 30000))
 
 
-def run_payload_with(store: Any, payload: dict[str, Any], worker: str) -> str:
+def run_payload_with(store: Any, payload: dict[str, Any], worker: leases.Executor | str) -> str:
     """``run_payload``'s Celery-free core against any store (tests run it in-process)."""
     lease = payload_lease(payload)
     first_id, holder = lease.step_id, lease.holder

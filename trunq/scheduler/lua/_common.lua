@@ -102,5 +102,5 @@ end
 local function release_all(holder)
   local held = redis.call("HKEYS", key("held", holder))
   for _, resource in ipairs(held) do release_units(holder, resource, math.huge) end
-  redis.call("DEL", key("held", holder))
+  redis.call("DEL", key("held", holder), key("holder", holder))
 end

@@ -1,4 +1,6 @@
--- acquire_resources(holder, ttl_ms, wants_json, limits_json) -> 1, or 0 and nothing taken.
+-- acquire_resources(holder, ttl_ms, wants_json, limits_json, steps_json) -> 1, or 0 and
+-- nothing taken. steps ("" = none): the ids of the steps the holder takes the units for,
+-- kept under key("holder", holder) until the holder releases everything.
 -- One ZSET per resource, one member per unit, score = expiry; expired members are reaped
 -- first, so a crashed holder's units come back. A resource missing from limits has capacity 1.
 local holder, ttl = arg(1), tonumber(arg(2))
@@ -18,5 +20,9 @@ for resource, amount in pairs(wants) do
     redis.call("HSET", key("held", holder), resource, amount)
     redis.call("SADD", key("resources"), resource)
   end
+end
+local steps = arg(5) or ""
+if steps ~= "" and steps ~= "[]" then
+  redis.call("SET", key("holder", holder), steps, "PX", 7 * 86400000)
 end
 return 1

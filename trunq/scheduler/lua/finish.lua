@@ -1,5 +1,6 @@
 -- finish(items_json, status, expl, holder): fenced end of one execution or a batch.
 -- items = [[step_id, token], ...]; expl/holder "" = none. Returns one 0/1 per item.
+-- The status event names the worker that ran the step and how long it ran (seconds).
 local items = cjson.decode(arg(1))
 local status, expl, holder = arg(2), arg(3), arg(4)
 local results = {}
@@ -7,8 +8,15 @@ for i, item in ipairs(items) do
   local id, token = item[1], item[2]
   if lease_is(id, token) then
     redis.call("DEL", key("lease", id), key("cancel", id))
+    local ran = redis.call("HMGET", key("step", id), "worker", "started", "worker_id")
+    if ran[3] then redis.call("SREM", key("running", ran[3]), id) end
     change_step(id, {status = status, expl = (expl ~= "" and expl) or false, finished = NOW_S})
-    emit("status", id, {status = status, expl = (expl ~= "" and expl) or cjson.null, token = token})
+    local event = {status = status, expl = (expl ~= "" and expl) or cjson.null, token = token}
+    if ran[1] and redis.call("GET", key("started", id)) == token then
+      event.worker = ran[1]
+      if ran[2] then event.duration = math.max(NOW / 1000 - tonumber(ran[2]), 0) end
+    end
+    emit("status", id, event)
     results[i] = 1
   else
     results[i] = 0
