@@ -139,8 +139,33 @@ def test_resources_show_limit_use_and_holders(client: Any, store: Any) -> None:
     assert store.acquire_resources("someone", {"gpu": 1}, {}, ttl_ms=60_000)
     by_name = {r["name"]: r for r in client.get("/api/resources").get_json()["resources"]}
     assert by_name["db"] == {"name": "db", "limit": 2, "in_use": 1,
-                             "holders": [{"holder": ids[0], "units": 1, "is_step": True}]}
-    assert by_name["gpu"]["holders"] == [{"holder": "someone", "units": 1, "is_step": False}]
+                             "holders": [{"holder": ids[0], "units": 1, "is_step": True, "steps": []}]}
+    assert by_name["gpu"]["holders"] == [{"holder": "someone", "units": 1, "is_step": False, "steps": []}]
+
+
+def test_resource_holders_list_the_steps_they_hold_for(client: Any, store: Any) -> None:
+    ids = chain(store, 2)
+    assert store.acquire_resources("client:1", {"db": 2}, {"db": 2}, ttl_ms=60_000, steps=ids)
+    (db,) = client.get("/api/resources").get_json()["resources"]
+    assert db["holders"] == [{"holder": "client:1", "units": 2, "is_step": False, "steps": ids}]
+
+
+def test_workers_list_their_running_steps_with_start_times_and_batches(client: Any, store: Any) -> None:
+    ids = chain(store, 4)
+    store.heartbeat("w1@box:7", {"kind": "celery", "hostname": "w1@box"}, ttl_ms=10_000)
+    store.heartbeat("w2@box:8", {"kind": "celery", "hostname": "w2@box"}, ttl_ms=10_000)
+    token = store.acquire(ids[0], "client", ttl_ms=60_000)
+    store.start(ids[0], token, "w1@box", pid=71, worker_id="w1@box:7")
+    batch = [(step_id, store.acquire(step_id, "client", 60_000, "BATCH_RUNNING")) for step_id in ids[1:3]]
+    store.start(batch[0][0], batch[0][1], "w2@box", pid=81, worker_id="w2@box:8", others=batch[1:])
+    data = client.get("/api/workers").get_json()
+    w1, w2 = data["workers"]
+    assert w1["running"] == [ids[0]] and w2["running"] == sorted(ids[1:3])
+    (entry,) = w1["running_steps"]
+    assert (entry["step_id"], entry["status"], entry["worker"], entry["worker_pid"]) == (ids[0], "RUNNING", "w1@box", 71)
+    assert entry["started"] <= data["now"]
+    assert {e["status"] for e in w2["running_steps"]} == {"BATCH_RUNNING"}
+    assert data["running_elsewhere"] == {}
 
 
 def test_events_poll_returns_what_happened_after_an_id(client: Any, store: Any) -> None:

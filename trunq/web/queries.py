@@ -174,30 +174,41 @@ def timeline(store: StateStore, root_id: str | None, *, max_nodes: int, recent: 
 
 
 def workers(store: StateStore, running_limit: int) -> dict[str, Any]:
-    """Live workers with the RUNNING steps each one holds (one bounded page of RUNNING steps)."""
-    _, running = store.list_steps(status=Status.RUNNING, offset=0, limit=running_limit)
+    """Live workers, each with the steps it runs (its running index, batch members included)
+    and when each started; running steps of no live worker (one bounded page) apart."""
     by_worker: dict[str, list[str]] = {}
-    for record in running:
-        by_worker.setdefault(record.worker or "?", []).append(record.step_id)
+    for status in (Status.RUNNING, Status.BATCH_RUNNING):
+        for record in store.list_steps(status=status, offset=0, limit=running_limit)[1]:
+            by_worker.setdefault(record.worker_id or record.worker or "?", []).append(record.step_id)
     listed = []
     for info in sorted(store.live_workers(), key=lambda w: str(w.get("id"))):
-        entry = dict(info)
-        entry["running"] = by_worker.pop(str(info.get("id")), [])
-        listed.append(entry)
+        worker_id = str(info.get("id"))
+        ids = sorted(set(store.running_steps(worker_id)) | set(by_worker.pop(worker_id, [])))
+        records = [record for record in store.get_many(ids) if record is not None]
+        listed.append({**info, "running": [record.step_id for record in records],
+                       "running_steps": [_running_entry(record) for record in records]})
     return {"now": store.now(), "workers": listed, "running_elsewhere": by_worker}
 
 
+def _running_entry(record: StepRecord) -> dict[str, Any]:
+    return {"step_id": record.step_id, "family": record.family, "status": record.status,
+            "started": record.started, "worker": record.worker, "worker_pid": record.worker_pid}
+
+
 def resources(store: StateStore, limits: dict[str, int]) -> dict[str, Any]:
-    """Each resource's limit, units in use and holders (a holder that is a step id is linked)."""
+    """Each resource's limit, units in use and holders with the steps they hold units for
+    (``steps``; a holder that is itself a step id is ``is_step``)."""
     usage = store.resource_usage()
     names = sorted(set(usage) | set(limits))
     holder_ids = sorted({holder for holders in usage.values() for holder in holders})
     known_steps = {h for h, record in zip(holder_ids, store.get_many(holder_ids), strict=True) if record is not None}
+    steps_of = store.holder_steps(holder_ids)
     listed = []
     for name in names:
         holders = usage.get(name, {})
         listed.append({
             "name": name, "limit": limits.get(name, 1), "in_use": sum(holders.values()),
-            "holders": [{"holder": h, "units": u, "is_step": h in known_steps} for h, u in sorted(holders.items())],
+            "holders": [{"holder": h, "units": u, "is_step": h in known_steps, "steps": steps_of.get(h, [])}
+                        for h, u in sorted(holders.items())],
         })
     return {"resources": listed}
