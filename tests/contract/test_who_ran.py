@@ -82,6 +82,16 @@ def test_a_live_workers_step_is_not_lost_when_its_lease_lapses(store, clock):
     assert not store.renew("s", token, LONG_MS)  # a finished step stays free
 
 
+def test_a_live_worker_finishes_a_step_whose_lease_lapsed(store, clock):
+    beat(store, W1)
+    store.register([record("s")])
+    token = started(store, "s", W1, TTL_MS)
+    clock.advance(PAST_TTL)  # e.g. its pool process died; the worker reports it
+    assert store.finish([("s", token)], "FAILED", expl="killed") == [True]
+    assert store.get("s").status == "FAILED" and store.running_steps(W1) == []
+    assert store.acquire("s", "client", LONG_MS) is not None
+
+
 def test_a_dead_workers_step_is_lost_at_once_whatever_its_lease(store, clock):
     beat(store, W1, TTL_MS)
     store.register([record("s")])

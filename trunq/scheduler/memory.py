@@ -184,6 +184,10 @@ class MemoryStateStore:
             self._leases[step_id] = (token, now + ttl_ms / 1000.0)
             return True
 
+    def _holds(self, step_id: str, token: str, now: float) -> bool:
+        current = self._lease_token(step_id, now)
+        return current == token or (current is None and self._may_take_back(step_id, token))
+
     def _may_take_back(self, step_id: str, token: str) -> bool:
         """A lapsed lease of a started, still running step of a live worker, nobody acquired
         since (see renew.lua)."""
@@ -208,7 +212,7 @@ class MemoryStateStore:
         elif current is not None:
             lost = True
         else:
-            lost = not (started and alive is True)
+            lost = not self._may_take_back(step_id, token)
         if lost:
             if current == token:
                 del self._leases[step_id]
@@ -249,10 +253,10 @@ class MemoryStateStore:
             now = self._clock()
             results = []
             for step_id, token in items:
-                if self._lease_token(step_id, now) != token:
+                if not self._holds(step_id, token, now):
                     results.append(False)
                     continue
-                del self._leases[step_id]
+                self._leases.pop(step_id, None)
                 self._cancels.pop(step_id, None)
                 record = self._steps.get(step_id)
                 event: dict[str, Any] = {"status": status, "expl": expl, "token": token}

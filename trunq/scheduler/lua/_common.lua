@@ -78,6 +78,22 @@ local function lease_is(id, token)
   return redis.call("GET", key("lease", id)) == token
 end
 
+-- A lease that lapsed while the worker that started the step is alive still belongs to that
+-- execution (a busy worker renewed late; see lost.lua): true when the starting token (the
+-- given one; nil = any) is still the last acquired (fencing counter), the step still runs
+-- and its worker's heartbeat is live.
+local function kept_by_live_worker(id, token)
+  if redis.call("EXISTS", key("lease", id)) == 1 then return false end
+  local started = redis.call("GET", key("started", id))
+  if not started or (token and started ~= token) then return false end
+  if string.match(started, ":(%d+)$") ~= redis.call("GET", key("fence", id)) then return false end
+  local step = redis.call("HMGET", key("step", id), "status", "worker_id")
+  if step[1] ~= S_RUNNING and step[1] ~= S_BATCH_RUNNING then return false end
+  return step[2] and redis.call("EXISTS", key("worker", step[2])) == 1
+end
+
+local function holds(id, token) return lease_is(id, token) or kept_by_live_worker(id, token) end
+
 local function is_disabled(id)
   local until_ms = redis.call("ZSCORE", key("disabled"), id)
   return until_ms and tonumber(until_ms) > NOW

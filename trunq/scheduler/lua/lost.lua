@@ -20,7 +20,7 @@ for i, item in ipairs(cjson.decode(arg(1))) do
   local lost
   if current == token then lost = started and alive == false
   elseif current then lost = true
-  else lost = not (started and alive == true) end
+  else lost = not kept_by_live_worker(id, token) end
   if lost then
     if current == token then redis.call("DEL", key("lease", id)) end
     if started then redis.call("DEL", key("started", id)) end
