@@ -14,6 +14,9 @@ import pytest
 from tests.redis_fixtures import redis_command
 from tests.support.cluster import running_cluster
 from tests.waiting import wait_for
+from trunq.tasks.app import HEARTBEAT_TTL_MS
+
+HEARTBEAT_TTL_S = HEARTBEAT_TTL_MS / 1000
 
 pytestmark = pytest.mark.cluster
 
@@ -43,9 +46,8 @@ def failed_record(cluster, step):  # noqa: ANN001, ANN201
 
 
 def test_sigkill_of_the_pool_process_fails_the_step_once_with_the_reason(cluster, dist_steps, root: Path) -> None:
-    # the default lease: the worker reports its dead pool process long before the lease ends
-    client = cluster.spawn("build", "DistVictim", *MODULE, "--root", str(root),
-                           env=cluster.env(TRUNQ__core__lease_seconds="30"))
+    # a short lease: the dead process renews nothing, but its worker is alive and reports it
+    client = cluster.spawn("build", "DistVictim", *MODULE, "--root", str(root))
     pid_file = root / "victim.pid"
     victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
     assert victim in cluster.worker_pids()
@@ -61,8 +63,7 @@ def test_sigkill_of_the_pool_process_fails_the_step_once_with_the_reason(cluster
 
 def test_a_step_that_exits_its_process_fails_at_once_and_runs_once(cluster, dist_steps, root: Path) -> None:
     started = time.monotonic()
-    result = cluster.trunq("build", "DistExit", *MODULE, "--root", str(root),
-                           env=cluster.env(TRUNQ__core__lease_seconds="30"))
+    result = cluster.trunq("build", "DistExit", *MODULE, "--root", str(root))
     assert result.returncode == 1, result.stderr + result.stdout
     assert time.monotonic() - started < 15  # not after three lease expiries
     step = dist_steps.DistExit(root=str(root))
@@ -73,19 +74,52 @@ def test_a_step_that_exits_its_process_fails_at_once_and_runs_once(cluster, dist
 
 def test_a_worker_killed_whole_loses_its_step_to_another_worker(tmp_path_factory, dist_steps, root: Path) -> None:
     with running_cluster(tmp_path_factory.mktemp("two-workers"), workers=2) as two:
-        client = two.spawn("build", "DistVictim", *MODULE, "--root", str(root))
+        # A lease far longer than the heartbeat timeout: the loss follows the dead worker's
+        # heartbeat, not the step's lease.
+        client = two.spawn("build", "DistVictim", *MODULE, "--root", str(root),
+                           env=two.env(TRUNQ__core__lease_seconds="60"))
         pid_file = root / "victim.pid"
         victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
         main = psutil.Process(victim).parent()
         for process in [main, *main.children(recursive=True)]:
             process.kill()  # the machine is gone: nobody reports anything
+        killed_at = time.time()
         out, err = client.communicate(timeout=60)
         assert client.returncode == 0, err + out
         assert "1 ran successfully" in out
         step = dist_steps.DistVictim(root=str(root))
         runs = intervals(dist_steps, root)[step.step_id]
         assert len(runs) == 2 and runs[0][1] == float("inf") and runs[1][1] < float("inf")
+        assert killed_at < runs[1][0] < killed_at + HEARTBEAT_TTL_S + 10  # not after the 60 s lease
         assert Path(step.output().path).exists()
+
+
+def test_a_busy_workers_step_outlives_its_short_lease_and_runs_once(cluster, dist_steps, root: Path) -> None:
+    client = cluster.spawn("build", "DistWaiter", *MODULE, "--root", str(root))  # a 3 s lease
+    pid_file = root / "waiter.pid"
+    waiter = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the waiter's pid"))
+    step_id = dist_steps.DistWaiter(root=str(root)).step_id
+    store = cluster.store()
+    try:
+        os.kill(waiter, signal.SIGSTOP)  # too busy to renew anything; its worker still beats
+        try:
+            wait_for(lambda: store.holders([step_id]) == [None], timeout=20, what="the lease to lapse")
+            lapsed = time.monotonic()
+            while time.monotonic() - lapsed < 3.0:  # three of the client's lost-job checks
+                record = store.get(step_id)
+                assert record.status == "RUNNING" and record.worker_pid == waiter
+                assert len(intervals(dist_steps, root)[step_id]) == 1
+                time.sleep(0.1)
+        finally:
+            os.kill(waiter, signal.SIGCONT)
+        wait_for(lambda: store.holders([step_id])[0] is not None, what="the worker to take its lease back")
+    finally:
+        store.close()
+    (root / "go").write_text("")
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 0, err + out
+    assert "1 ran successfully" in out
+    assert len(intervals(dist_steps, root)[step_id]) == 1
 
 
 def test_segfault_fails_the_step_and_the_worker_keeps_serving(cluster, dist_steps, root: Path) -> None:

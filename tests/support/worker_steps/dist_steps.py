@@ -233,3 +233,15 @@ class DistAfterFailure(DistBase):
 class DistTopOfFailure(DistBase):
     def requires(self) -> DistBase:
         return DistAfterFailure(root=self.root)
+
+
+class DistWaiter(DistBase):
+    """Holds the ``gpu`` unit, writes its pid to ``root/waiter.pid`` and waits for ``root/go``."""
+
+    resources = {"gpu": 1}
+
+    def work(self) -> None:
+        Path(self.root, "waiter.pid").write_text(str(os.getpid()))
+        deadline = time.time() + 60
+        while not os.path.exists(os.path.join(self.root, "go")) and time.time() < deadline:
+            time.sleep(0.05)
