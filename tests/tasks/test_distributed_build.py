@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -188,17 +189,27 @@ def test_submit_returns_a_handle(cluster, dist_steps, root: Path) -> None:
 def test_build_with_local_scheduler_false(cluster, dist_steps, root: Path) -> None:
     import trunq
 
-    result = trunq.build([dist_steps.DistLeaf(root=str(root), n=5)], local_scheduler=False,
+    result = trunq.build([dist_steps.DistLeaf(root=str(root), n=5, sleep=0.5)], local_scheduler=False,
                          detailed_summary=True)
     assert result.scheduling_succeeded
+    leaf_id = dist_steps.DistLeaf(root=str(root), n=5).step_id
     leaf_pid = int(Path(dist_steps.DistLeaf(root=str(root), n=5).output().path).read_text())
     assert leaf_pid != __import__("os").getpid()
+    store = cluster.store()
+    try:
+        record = store.get(leaf_id)  # who ran it: the Celery worker's name and its pool process
+    finally:
+        store.close()
+    assert re.fullmatch(r"worker[12]@.+", record.worker) and record.worker_pid == leaf_pid
+    assert record.worker_id.startswith(record.worker + ":")
     from trunq.history import History
 
     history = History.from_url()  # the build client records what the workers ran
     try:
-        last = history.last_run(dist_steps.DistLeaf(root=str(root), n=5).step_id)
+        last = history.last_run(leaf_id)
         assert last is not None and last.status == "DONE"
+        assert last.worker == record.worker  # the real worker, not the client
+        assert 0.5 <= last.duration < record.finished - record.started + 0.01  # the run, not the queue
     finally:
         history.close()
 
