@@ -131,7 +131,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     controller = getattr(sender, "controller", None)
     hostname = getattr(sender, "hostname", None) or getattr(controller, "hostname", "celery")
     concurrency = int(getattr(controller, "concurrency", 0) or celery_app().conf.worker_concurrency or os.cpu_count() or 1)
-    _heartbeat.worker_id = worker_side.set_identity(hostname, os.getpid())
+    _heartbeat.worker_id = worker_side.set_identity(str(hostname), os.getpid())
     _heartbeat.info = {"kind": "celery", "hostname": hostname, "pid": os.getpid(), "concurrency": concurrency}
     threading.Thread(target=_heartbeat.run, name="trunq-heartbeat", daemon=True).start()
 
