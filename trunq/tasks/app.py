@@ -33,8 +33,8 @@ HEARTBEAT_INTERVAL_S = 2.0
 HEARTBEAT_TTL_MS = 10_000
 # A pool process that dies mid-step (a crash signal, os._exit, the OOM killer's SIGKILL) fails
 # that step at once, with the reason: running it again would most likely die the same way.
-# A whole worker that dies (machine lost, main process killed) reports nothing: its leases
-# expire and the steps run again elsewhere.
+# A whole worker that dies (machine lost, main process killed) reports nothing: once its
+# heartbeat expires (HEARTBEAT_TTL_MS, whatever the lease length) its steps run again elsewhere.
 CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
 
 

@@ -186,7 +186,8 @@ class CeleryExecutor:
             by_lease[id(lease)].worker_started = True  # its worker renews it from now on
 
     def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
-        """Jobs whose lease is gone although no finish event came: their worker died."""
+        """Jobs lost although no finish event came (``Leases.lost``: a started job's worker
+        stopped beating, a queued job's lease vanished)."""
         if not in_flight:
             return []
         self._read(0)  # a finish may be in the stream already
