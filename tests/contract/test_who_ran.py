@@ -136,3 +136,12 @@ def test_finishing_a_job_forgets_its_holders_steps(store):
     assert store.acquire_resources("client:2", {"gpu": 1}, {}, LONG_MS, ["a"])
     store.finish([("a", token)], "DONE", holder="client:2")
     assert store.holder_steps(["client:2"]) == {} and store.resource_usage() == {}
+
+
+def test_heartbeat_age_counts_from_the_last_beat_until_expiry(store, clock):
+    beat(store, W1, TTL_MS)
+    assert 0 <= store.heartbeat_age(W1) < 0.1
+    clock.advance(0.1)
+    assert 0.05 <= store.heartbeat_age(W1) < PAST_TTL
+    clock.advance(PAST_TTL)
+    assert store.heartbeat_age(W1) is None and store.heartbeat_age("nobody") is None

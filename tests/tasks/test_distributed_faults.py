@@ -94,6 +94,48 @@ def test_a_worker_killed_whole_loses_its_step_to_another_worker(tmp_path_factory
         assert Path(step.output().path).exists()
 
 
+def test_the_pool_process_of_a_killed_worker_is_gone_before_the_step_runs_again(
+        tmp_path_factory, dist_steps, root: Path) -> None:
+    with running_cluster(tmp_path_factory.mktemp("main-killed"), workers=2) as two:
+        client = two.spawn("build", "DistVictim", *MODULE, "--root", str(root),
+                           env=two.env(TRUNQ__core__lease_seconds="60"))
+        pid_file = root / "victim.pid"
+        victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
+        psutil.Process(victim).parent().kill()  # only the worker's main process
+        wait_for(lambda: not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE,
+                 timeout=20, what="the pool process to end with its worker")
+        gone_at = time.time()
+        out, err = client.communicate(timeout=60)
+        assert client.returncode == 0, err + out
+        step = dist_steps.DistVictim(root=str(root))
+        runs = intervals(dist_steps, root)[step.step_id]
+        assert len(runs) == 2 and gone_at < runs[1][0] < gone_at + HEARTBEAT_TTL_S + 10  # never twice at once
+        assert Path(step.output().path).exists()
+
+
+def test_a_hung_workers_step_stops_there_then_runs_elsewhere(tmp_path_factory, dist_steps, root: Path) -> None:
+    with running_cluster(tmp_path_factory.mktemp("hung"), workers=2) as two:
+        client = two.spawn("build", "DistVictim", *MODULE, "--root", str(root),
+                           env=two.env(TRUNQ__core__lease_seconds="60"))
+        pid_file = root / "victim.pid"
+        victim = int(wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the victim's pid"))
+        main = psutil.Process(victim).parent()
+        main.suspend()  # the worker hangs: no heartbeat, while its pool process runs the step
+        try:
+            wait_for(lambda: not psutil.pid_exists(victim) or psutil.Process(victim).status() == psutil.STATUS_ZOMBIE,
+                     timeout=HEARTBEAT_TTL_S + 5, what="the hung worker's pool process to stop its step")
+            gone_at = time.time()
+            out, err = client.communicate(timeout=60)
+        finally:
+            main.resume()
+        assert client.returncode == 0, err + out
+        assert "1 ran successfully" in out
+        step = dist_steps.DistVictim(root=str(root))
+        runs = intervals(dist_steps, root)[step.step_id]
+        assert len(runs) == 2 and gone_at < runs[1][0] < gone_at + 10  # never twice at once
+        assert Path(step.output().path).exists()
+
+
 def test_a_busy_workers_step_outlives_its_short_lease_and_runs_once(cluster, dist_steps, root: Path) -> None:
     client = cluster.spawn("build", "DistWaiter", *MODULE, "--root", str(root))  # a 3 s lease
     pid_file = root / "waiter.pid"

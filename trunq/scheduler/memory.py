@@ -438,6 +438,12 @@ class MemoryStateStore:
             now = self._clock()
             self._workers[worker_id] = ({**info, "id": worker_id, "last_heartbeat": now}, now + ttl_ms / 1000.0)
 
+    def heartbeat_age(self, worker_id: str) -> float | None:
+        with self._lock:
+            now = self._clock()
+            beat = self._workers.get(worker_id)
+            return None if beat is None or beat[1] <= now else now - beat[0]["last_heartbeat"]
+
     def live_workers(self) -> list[dict[str, Any]]:
         with self._lock:
             now = self._clock()

@@ -378,6 +378,11 @@ class RedisStateStore:
         self._run("heartbeat", worker_id, json.dumps(info or {}, default=str), int(ttl_ms))
 
     @_reports_outage
+    def heartbeat_age(self, worker_id: str) -> float | None:
+        last = self._redis.hget(self._keys.worker(worker_id), "last_heartbeat")
+        return None if last is None else max(self.now() - float(last), 0.0)
+
+    @_reports_outage
     def live_workers(self) -> list[dict[str, Any]]:
         worker_ids = sorted(self._redis.smembers(self._keys.workers))
         pipe = self._redis.pipeline(transaction=False)

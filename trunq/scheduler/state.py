@@ -206,6 +206,9 @@ class Workers(Protocol):
 
     def live_workers(self) -> list[dict[str, Any]]: ...
 
+    def heartbeat_age(self, worker_id: str) -> float | None:
+        """Seconds since the worker's last heartbeat (store clock); None once it expired."""
+
 
 class Inbox(Protocol):
     """Messages to running steps, their answers, and cancel requests."""

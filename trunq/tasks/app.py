@@ -29,8 +29,8 @@ from trunq.tasks.adopter import Adopter
 logger = logging.getLogger("trunq.worker")
 
 TASK_NAME = "trunq.execute_step"
-HEARTBEAT_INTERVAL_S = 2.0
-HEARTBEAT_TTL_MS = 10_000
+HEARTBEAT_INTERVAL_S = worker_side.HEARTBEAT_INTERVAL_S
+HEARTBEAT_TTL_MS = worker_side.HEARTBEAT_TTL_MS
 # A pool process that dies mid-step (a crash signal, os._exit, the OOM killer's SIGKILL) fails
 # that step at once, with the reason: running it again would most likely die the same way.
 # A whole worker that dies (machine lost, main process killed) reports nothing: once its

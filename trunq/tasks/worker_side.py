@@ -79,6 +79,9 @@ def executor() -> leases.Executor:
 
 
 KEPT, LOST, CANCELLED = "kept", "lost", "cancelled"
+HEARTBEAT_INTERVAL_S = 2.0  # the worker's main process beats this often (trunq.tasks.app)
+HEARTBEAT_TTL_MS = 10_000  # a worker silent this long is dead: its started steps are lost
+STALE_HEARTBEAT_S = HEARTBEAT_TTL_MS / 1000 - HEARTBEAT_INTERVAL_S  # a pool process stops its step first
 CANCEL_CHECK_S = 0.5  # how often a running step's cancel flag is read (one GET per step)
 replaceable_process = False  # True in a Celery prefork pool process (app.py): it may be killed
 
@@ -97,7 +100,8 @@ class LeaseKeeper:
     and watching whether someone asked to cancel them.
 
     Renewal happens every lease/3; a renewal that fails means another execution may now
-    own the step, which ``untrack()`` reports (LOST) so the result is not written. A
+    own the step, which ``untrack()`` reports (LOST) so the result is not written, and the
+    step is stopped (``_lose``), as it is when this pool process's worker stops beating. A
     cancel interrupts the step (``trunq.tasks.cancel``); one that does not stop within
     ``GRACE_S`` is failed in the store here, and its process killed when the pool can
     replace it.
@@ -109,6 +113,7 @@ class LeaseKeeper:
         self._tracked: dict[str, _Tracked] = {}
         self._ended: dict[str, str] = {}  # key -> LOST or CANCELLED
         self._pid = -1
+        self._next_beat_check = 0.0
         self._thread: threading.Thread | None = None
 
     def track(self, key: str, store: Any, lease: leases.Lease, interruption: Interruption | None = None) -> None:
@@ -139,8 +144,12 @@ class LeaseKeeper:
                 soonest = min((entry.lease.lease_ms / 3000 for entry in self._tracked.values()), default=CANCEL_CHECK_S)
                 self._wake.wait(timeout=max(0.05, min(CANCEL_CHECK_S, soonest)))
                 tracked = list(self._tracked.items())
+            now = time.monotonic()
+            if tracked and self._worker_hung(tracked[0][1].store, now):
+                for key, entry in tracked:
+                    self._lose(key, entry)
             for key, entry in tracked:
-                self._serve(key, entry, time.monotonic())
+                self._serve(key, entry, now)
 
     def _serve(self, key: str, entry: _Tracked, now: float) -> None:
         if entry.cancelled_at is None and self._cancel_requested(entry):
@@ -155,13 +164,42 @@ class LeaseKeeper:
         if now >= entry.next_renewal:
             entry.next_renewal = now + entry.lease.lease_ms / 3000
             if not self._renew(entry):
-                self._end(key, entry, LOST)
+                self._lose(key, entry)
 
-    def _end(self, key: str, entry: _Tracked, how: str) -> None:
+    def _worker_hung(self, store: Any, now: float) -> bool:
+        """True when this pool process's worker stopped beating (hung, or killed while this
+        process lives on): clients will soon run its steps elsewhere, so they must stop here
+        first. Checked once a second; an expired or unreadable heartbeat does not count
+        (Redis may have restarted empty)."""
+        if not replaceable_process or _identity is None or now < self._next_beat_check:
+            return False
+        self._next_beat_check = now + 1.0
+        try:
+            age = store.heartbeat_age(_identity[1])
+        except Exception:
+            return False
+        return age is not None and age >= STALE_HEARTBEAT_S
+
+    def _lose(self, key: str, entry: _Tracked) -> None:
+        """The execution is lost, or about to be: another one may run the step. Stop it now
+        rather than run it twice at once: a pool process ends (the pool replaces it, and the
+        fenced store ignores what it reports); elsewhere the step is interrupted."""
+        if not self._end(key, entry, LOST):
+            return  # it ended meanwhile
+        logger.warning("trunq: %s lost its lease; stopping it", entry.lease.step_id)
+        if replaceable_process:
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif entry.interruption is not None:
+            entry.interruption.interrupt()
+
+    def _end(self, key: str, entry: _Tracked, how: str) -> bool:
+        """Mark the execution ended (``how``); False when it was no longer tracked."""
         with self._lock:
-            if self._tracked.get(key) is entry:
-                del self._tracked[key]
-                self._ended[key] = how
+            if self._tracked.get(key) is not entry:
+                return False
+            del self._tracked[key]
+            self._ended[key] = how
+            return True
 
     def _force_stop(self, key: str, entry: _Tracked) -> None:
         """The step ignored the interruption: fail it now; kill its process if replaceable."""
