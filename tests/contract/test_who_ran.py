@@ -76,6 +76,7 @@ def test_a_live_workers_step_is_not_lost_when_its_lease_lapses(store, clock):
     clock.advance(PAST_TTL)  # the worker was too busy to renew in time
     assert store.lost([("s", token)]) == [False]
     assert store.acquire("s", "other-client", LONG_MS) is None  # still that worker's
+    assert store.request_cancel("s") and store.cancel_requested("s", token)
     assert store.renew("s", token, LONG_MS)  # taken back: nobody acquired it since
     assert store.holders(["s"]) == [token]
     assert store.finish([("s", token)], "DONE") == [True]

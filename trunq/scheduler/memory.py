@@ -279,6 +279,9 @@ class MemoryStateStore:
     def request_cancel(self, step_id: str, requested_by: str = "") -> bool:
         with self._lock:
             token = self._lease_token(step_id, self._clock())
+            started = self._started.get(step_id)
+            if token is None and started is not None and self._may_take_back(step_id, started):
+                token = started  # a live worker's execution whose lease lapsed
             if token is None:
                 return False
             self._cancels[step_id] = token
