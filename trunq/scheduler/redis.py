@@ -259,7 +259,7 @@ class RedisStateStore:
     @_reports_outage
     def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
               worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
-        others_json = json.dumps([[other_id, other_token] for other_id, other_token in others])
+        others_json = json.dumps([[other_id, other_token] for other_id, other_token in others]) if others else ""
         return self._run("start", step_id, token, worker, "" if pid is None else str(int(pid)),
                          worker_id or "", others_json) == 1
 
