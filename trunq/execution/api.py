@@ -71,6 +71,11 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
         args.append("--local-scheduler")
     request = parse_build_args(args)
     import_modules(request.modules)
+    if request.help:  # as luigi's run(): the help, then the program ends
+        from trunq.execution.help import help_text
+
+        print(help_text(request))
+        raise SystemExit(0)
     from trunq.config import config_overrides
     from trunq.config_compat import supported_only
 
