@@ -169,7 +169,9 @@ def load_config(environ: Mapping[str, str] | None = None, cwd: str | None = None
 
 
 def _merge(config: Configuration, path: str) -> None:
-    for section, options in read_file(path).items():
+    from trunq.config_compat import translate_sections
+
+    for section, options in translate_sections(read_file(path), path).items():
         config.update_section(section, options)
     config.files.append(path)
 
