@@ -210,6 +210,11 @@ def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None
         worker.default_timeout = float(timeout)
     if env.get("progress") is not None:
         worker.progress.enabled = bool(env["progress"])
+    keep_alive = bool(env.get("worker_keep_alive")) or config.getboolean("worker", "keep_alive", False)
+    retry_external = bool(env.get("worker_retry_external_tasks")) or \
+        config.getboolean("worker", "retry_external_tasks", False)
+    if (keep_alive or retry_external) and hasattr(worker, "set_luigi_options"):
+        worker.set_luigi_options(keep_alive=keep_alive, retry_external_tasks=retry_external)
 
 
 class BuildHandle:
