@@ -4,6 +4,8 @@ Search order, later wins: ``/etc/trunq/trunq.cfg``, ``/etc/trunq/trunq.toml``, `
 ``trunq.toml`` in the working directory, then every file named in ``TRUNQ_CONFIG_PATH``
 (separated by ``os.pathsep``). Environment variables ``TRUNQ__<SECTION>__<KEY>=value`` override
 single options (``TRUNQ__resources__db=2``). Option names use ``_``; ``-`` is accepted.
+luigi's spellings of the engine's options (``[core] worker-timeout``) are moved to trunq's
+keys as each file is read (``trunq.config_compat.translate_sections``).
 
 The configuration is loaded once (at the edge: the CLI, ``build()``) and read through
 ``get_config()``. Tests and programs may call ``set_config()`` or ``reload_config()``.

@@ -48,7 +48,8 @@ def build(steps: Iterable[Any], worker_scheduler_factory: Any = None, detailed_s
 
     Keyword options: ``workers`` (default 1), ``local_scheduler`` (default: config
     ``[core] local_scheduler``, true), ``no_lock`` (default True), ``redis_url``,
-    ``parallel_scheduling``, ``worker_force_multiprocessing``, ``worker_timeout``.
+    ``parallel_scheduling``, ``worker_force_multiprocessing``, ``worker_timeout``,
+    ``worker_keep_alive``, ``worker_retry_external_tasks``.
     Returns True when nothing failed, or the ``TrunqRunResult`` with ``detailed_summary``.
     """
     env_params.setdefault("no_lock", True)

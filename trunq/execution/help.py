@@ -222,11 +222,19 @@ def _config_options() -> str:
     lines = ["Config options (also settable in trunq.toml / luigi.cfg):"]
     for section, keys in SUPPORTED.items():
         for key in sorted(keys):
-            value = "" if is_flag(section, key) else " VALUE"
-            lines.append(f"  --{section}-{key.replace('_', '-')}{value}    [{section}] {key}")
+            flag = f"--{section}-{key.replace('_', '-')}" + ("" if is_flag(section, key) else " VALUE")
+            lines.append(f"  {flag:<38}[{section}] {key}")
     return "\n".join(lines)
 
 
 def known_families() -> str:
-    families = [f for f in registry.families() if not f.startswith("trunq.")]
+    families = [f for f in registry.families() if not f.startswith("trunq.") and not _trunq_class(f)]
     return "\nKnown step families: " + (", ".join(families) if families else "(none; use --module)")
+
+
+def _trunq_class(family: str) -> bool:
+    """trunq's own base classes (Config, ExternalStep, ...) are no steps to build."""
+    try:
+        return registry.get_step_cls(family).__module__.startswith("trunq.")
+    except registry.AmbiguousStepError:
+        return False
