@@ -94,7 +94,8 @@ def _step_class(module: str, family: str) -> Any:
         import sys
 
         for value in vars(sys.modules[module]).values():
-            if isinstance(value, type) and getattr(value, "__module__", None) == module and \
-                    callable(getattr(value, "get_step_family", None)) and value.get_step_family() == family:
+            family_of = getattr(value, "get_step_family", None)
+            if isinstance(value, type) and value.__module__ == module and callable(family_of) \
+                    and family_of() == family:
                 return value
         raise
