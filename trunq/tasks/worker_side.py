@@ -228,8 +228,9 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
     warn_if_elsewhere(payload, step)
     try:
         # an earlier dispatch (or another client) already made it; a wrapper is complete as soon
-        # as its requirements are, so it runs (as luigi's worker, which never checks first)
-        if not isinstance(step, WrapperStep) and step.complete():
+        # as its requirements are, so it runs (as luigi's worker, which never checks first); an
+        # external step's run is this very check (execute_step)
+        if not isinstance(step, WrapperStep) and step.run is not None and step.complete():
             return Outcome(DONE, ALREADY_COMPLETE)
     except Exception as exc:
         return Outcome(FAILED, f"complete() failed: {type(exc).__name__}: {exc}")

@@ -233,3 +233,27 @@ class DistAfterFailure(DistBase):
 class DistTopOfFailure(DistBase):
     def requires(self) -> DistBase:
         return DistAfterFailure(root=self.root)
+
+
+class DistLateData(trunq.ExternalStep):
+    """Data made outside trunq: ``late.data``, written by DistMakesLate a moment after it ran."""
+
+    root = trunq.Parameter()
+
+    def output(self) -> trunq.LocalTarget:
+        return trunq.LocalTarget(os.path.join(self.root, "late.data"))
+
+
+class DistMakesLate(DistBase):
+    def work(self) -> None:
+        import threading
+
+        path = os.path.join(self.root, "late.data")
+        threading.Timer(1.5, lambda: Path(path).write_text("late")).start()
+
+
+class DistUsesLate(DistBase):
+    """Needs the late data: runs only when incomplete externals are checked again."""
+
+    def requires(self) -> list[trunq.Step]:
+        return [DistMakesLate(root=self.root), DistLateData(root=self.root)]
