@@ -4,7 +4,7 @@ As luigi's: ``--help`` shows the root step's parameters (``--x`` and ``--Family-
 common options; ``--help-all`` shows every registered step's and Config's parameters. trunq's
 ``--help`` also lists the steps and Configs the root can reach, since ``--A-x`` sets them too.
 
-"Reachable" is found two ways, both without running anything: the step classes and Configs
+"Reachable" is found two ways, neither running a step: the step classes and Configs
 named in the methods of the root class and (transitively) of what they name, plus the graph
 of ``requires()`` of the root instance when it can be built from the given parameters.
 """
@@ -49,6 +49,7 @@ Options:
   --no-progress                   No progress line on the terminal.
   --detach                        Queue the build for the cluster's workers and return its id at once.
   -h, --help                      Show this message, or the parameters of FAMILY.
+  --help-all                      With FAMILY: every option and every registered step's parameters.
 
 Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
 """
