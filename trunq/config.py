@@ -4,6 +4,8 @@ Search order, later wins: ``/etc/trunq/trunq.cfg``, ``/etc/trunq/trunq.toml``, `
 ``trunq.toml`` in the working directory, then every file named in ``TRUNQ_CONFIG_PATH``
 (separated by ``os.pathsep``). Environment variables ``TRUNQ__<SECTION>__<KEY>=value`` override
 single options (``TRUNQ__resources__db=2``). Option names use ``_``; ``-`` is accepted.
+luigi's spellings of the engine's options (``[core] worker-timeout``) are moved to trunq's
+keys as each file is read (``trunq.config_compat.translate_sections``).
 
 The configuration is loaded once (at the edge: the CLI, ``build()``) and read through
 ``get_config()``. Tests and programs may call ``set_config()`` or ``reload_config()``.
@@ -169,7 +171,9 @@ def load_config(environ: Mapping[str, str] | None = None, cwd: str | None = None
 
 
 def _merge(config: Configuration, path: str) -> None:
-    for section, options in read_file(path).items():
+    from trunq.config_compat import translate_sections
+
+    for section, options in translate_sections(read_file(path), path).items():
         config.update_section(section, options)
     config.files.append(path)
 

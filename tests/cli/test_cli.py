@@ -181,7 +181,8 @@ def test_config_sections_supply_parameters(project):
 def test_help_lists_step_parameters(project):
     result = trunq(project, "build", "MyStep", "--module", "my_module", "--help")
     assert result.returncode == 0
-    assert "--x INT (required)" in result.stdout and "--my-parameter INT (default: 0)" in result.stdout
+    assert "--x, --MyStep-x INT (required)" in result.stdout
+    assert "--my-parameter, --MyStep-my-parameter INT (default: 0)" in result.stdout
     general = trunq(project, "--help")
     assert general.returncode == 0 and "build" in general.stdout and "worker" in general.stdout
 

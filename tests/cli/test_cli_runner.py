@@ -77,7 +77,8 @@ def test_unknown_module_is_one_line(invoke) -> None:
 def test_help_of_a_step_lists_its_parameters(invoke) -> None:
     result = invoke(*BUILD, "RunnerStep", "--help")
     assert result.exit_code == 0, result.output
-    assert "--x INT (required)" in result.output and "--y INT (default: 45)" in result.output
+    assert "--x, --RunnerStep-x INT (required)" in result.output
+    assert "--y, --RunnerStep-y INT (default: 45)" in result.output
 
 
 def test_bare_help_lists_the_commands(invoke) -> None:

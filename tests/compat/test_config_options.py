@@ -52,11 +52,11 @@ def test_supported_section_options_are_quiet(project: Path) -> None:
 
 
 def test_unsupported_option_is_named_once_and_never_blames_the_step(project: Path) -> None:
-    result = _run(project, "Fine", "--worker-keep-alive", "--worker-foo", "1")
+    result = _run(project, "Fine", "--worker-count-uniques", "--worker-foo", "1")
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert lines.count("trunq: warning: [worker] foo is not supported by trunq (ignored)") == 1
-    assert lines.count("trunq: warning: [worker] keep_alive is not supported by trunq (ignored)") == 1
+    assert lines.count("trunq: warning: [worker] count_uniques is not supported by trunq (ignored)") == 1
     assert "unknown parameter" not in result.stderr
 
 

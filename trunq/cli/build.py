@@ -10,70 +10,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from trunq.config_compat import supported_only
-from trunq.core import registry
 from trunq.core.errors import TrunqError, UsageError
-from trunq.execution.request import find_family, import_modules, parse_build_args
-
-if TYPE_CHECKING:
-    from trunq.core.step import Step
-
-_HELP = """Usage: trunq [build] [OPTIONS] FAMILY [--PARAM VALUE ...]
-
-Run the step FAMILY and everything it requires.
-
-Options:
-  --module MODULE                 Import MODULE to find step classes (repeatable).
-  --local-scheduler               Run in this process; no Redis or Celery needed.
-  --workers N                     Run up to N steps at once (worker processes).
-  --no-lock                       Allow the same build to run twice at once on this machine.
-  --lock-pid-dir DIR              Keep the build's lock file in DIR (default [core] lock_pid_dir,
-                                  else $TMPDIR/trunq-locks). The lock dies with its holder.
-  --take-lock                     Not supported (refused): stop the running build instead.
-  --log-level LEVEL               DEBUG, INFO, WARNING (default) or ERROR.
-  --debug                         Show tracebacks of errors.
-  --parallel-scheduling           Check completeness with several threads.
-  --worker-force-multiprocessing  Run steps in worker processes even with --workers 1.
-  --worker-timeout SECONDS        Kill a step that runs longer (per-step worker_timeout wins).
-  --redis-url URL                 The Redis of the cluster (default $TRUNQ_REDIS_URL).
-  --no-progress                   No progress line on the terminal.
-  --detach                        Queue the build for the cluster's workers and return its id at once.
-  -h, --help                      Show this message, or the parameters of FAMILY.
-
-Step parameters: --x VALUE for the root step, --Family-x VALUE for any family.
-"""
-
-
-def step_help(cls: type[Step]) -> str:
-    family = cls.get_step_family()
-    lines = [f"Usage: trunq build {family} [OPTIONS] [PARAMETERS]", ""]
-    doc = (cls.__doc__ or "").strip()
-    if doc and doc != (cls.__mro__[1].__doc__ or "").strip():
-        lines.extend([doc.splitlines()[0], ""])
-    lines.append("Parameters:")
-    for name, param in cls.get_params():
-        flag = f"--{name.replace('_', '-')}"
-        kind = type(param).__name__.replace("Parameter", "").lower() or "str"
-        default = ""
-        if param.has_default:
-            default = f" (default: {param.default if param.default is None else _show(param, param.default)})"
-        elif not getattr(param, "is_optional", False):
-            default = " (required)"
-        text = param.help_text() if hasattr(param, "help_text") else (param.description or "")
-        lines.append(f"  {flag} {kind.upper()}{default}" + (f"  {text}" if text else ""))
-    lines.extend(["", f"Any family's parameter: --{family}-PARAM VALUE. Run `trunq build --help` for options."])
-    return "\n".join(lines)
-
-
-def _show(param: Any, value: Any) -> str:
-    try:
-        return param.serialize(value)
-    except Exception:
-        return repr(value)
+from trunq.execution.help import help_text
+from trunq.execution.request import import_modules, parse_build_args
 
 
 def _setup_logging(level: str | None, conf_file: str | None = None) -> None:
@@ -101,7 +45,7 @@ def run_build(args: list[str]) -> int:
         request = parse_build_args(args)
         if request.help and request.family is None:
             import_modules(request.modules)
-            click.echo(_HELP + _known_families())
+            click.echo(help_text(request))
             return 0
         config = get_config()
         for section, options in supported_only(request.config).items():
@@ -109,7 +53,7 @@ def run_build(args: list[str]) -> int:
         _setup_logging(request.env.pop("log_level", None), config.get("core", "logging_conf_file"))
         import_modules(request.modules)
         if request.help:
-            click.echo(step_help(find_family(request.family or "")))
+            click.echo(help_text(request))
             return 0
         step = request.make_step()
         request.env.setdefault("no_lock", False)
@@ -171,11 +115,6 @@ def _interrupt_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _known_families() -> str:
-    families = [f for f in registry.families() if not f.startswith("trunq.")]
-    return "\nKnown step families: " + (", ".join(families) if families else "(none; use --module)")
 
 
 def error_line(exc: BaseException) -> tuple[str | None, int]:

@@ -54,6 +54,10 @@ class TrunqGroup(click.Group):
             formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:  # as luigi's bare command: no step was named
+            click.echo("trunq: error: no step family given (e.g. `trunq MyStep --module my_module`; "
+                       "`trunq --help` lists the commands)", err=True)
+            ctx.exit(2)
         if _wants_default_build(args):
             typo = _command_typo(args[0])
             if typo:

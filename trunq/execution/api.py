@@ -48,7 +48,8 @@ def build(steps: Iterable[Any], worker_scheduler_factory: Any = None, detailed_s
 
     Keyword options: ``workers`` (default 1), ``local_scheduler`` (default: config
     ``[core] local_scheduler``, true), ``no_lock`` (default True), ``redis_url``,
-    ``parallel_scheduling``, ``worker_force_multiprocessing``, ``worker_timeout``.
+    ``parallel_scheduling``, ``worker_force_multiprocessing``, ``worker_timeout``,
+    ``worker_keep_alive``, ``worker_retry_external_tasks``.
     Returns True when nothing failed, or the ``TrunqRunResult`` with ``detailed_summary``.
     """
     env_params.setdefault("no_lock", True)
@@ -71,6 +72,11 @@ def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, wo
         args.append("--local-scheduler")
     request = parse_build_args(args)
     import_modules(request.modules)
+    if request.help:  # as luigi's run(): the help, then the program ends
+        from trunq.execution.help import help_text
+
+        print(help_text(request))
+        raise SystemExit(0)
     from trunq.config import config_overrides
     from trunq.config_compat import supported_only
 
@@ -205,6 +211,11 @@ def _apply_worker_options(worker: Any, env: dict[str, Any], config: Any) -> None
         worker.default_timeout = float(timeout)
     if env.get("progress") is not None:
         worker.progress.enabled = bool(env["progress"])
+    keep_alive = bool(env.get("worker_keep_alive")) or config.getboolean("worker", "keep_alive", False)
+    retry_external = bool(env.get("worker_retry_external_tasks")) or \
+        config.getboolean("worker", "retry_external_tasks", False)
+    if (keep_alive or retry_external) and hasattr(worker, "set_luigi_options"):
+        worker.set_luigi_options(keep_alive=keep_alive, retry_external_tasks=retry_external)
 
 
 class BuildHandle:

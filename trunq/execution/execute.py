@@ -135,6 +135,8 @@ def step_session() -> AbstractContextManager[Any]:
 
 def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bool = True) -> Outcome:
     """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
+    if step.run is None:
+        return check_external(step)
     step._reporter = reporter
     try:
         deps = step.deps()
@@ -157,6 +159,18 @@ def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bo
         return _failure(step, exc)
     finally:
         step._reporter = None
+
+
+EXTERNAL_MISSING = "Step is an external data dependency and data does not exist (yet?)."
+
+
+def check_external(step: Step) -> Outcome:
+    """An ExternalStep's turn (``[worker] retry_external_tasks``): done once its data exists."""
+    try:
+        complete = is_complete(step)
+    except Exception as exc:
+        return _failure(step, exc)
+    return Outcome(DONE) if complete else Outcome(FAILED, EXTERNAL_MISSING)
 
 
 def _failure(step: Step, exc: BaseException) -> Outcome:

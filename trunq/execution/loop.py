@@ -76,6 +76,20 @@ class Worker:
         self._next_lease_check = 0.0
         self._resource_wait_until = 0.0
         self.stop_reason: str | None = None  # set from another thread: dispatch nothing more
+        self.keep_alive = False  # luigi's [worker] keep_alive: see set_luigi_options
+
+    def set_luigi_options(self, keep_alive: bool = False, retry_external_tasks: bool = False) -> None:
+        """luigi's ``[worker] keep_alive`` and ``retry_external_tasks``; call before ``add()``.
+
+        retry_external_tasks: an incomplete ExternalStep is checked again when its turn comes,
+        then every ``[scheduler] retry_delay`` while attempts remain (with keep_alive: as luigi,
+        until its data appears unless a retry_count bounds it). keep_alive: a step that failed
+        in another build is retried here as this build's own failures are.
+        """
+        self.keep_alive = keep_alive
+        policy = self.scheduler.retry_policy
+        if retry_external_tasks:
+            self.resolver.external_attempts = policy.keep_alive_attempts if keep_alive else policy.attempts
 
     @property
     def _dispatcher(self) -> Dispatcher:
@@ -294,7 +308,8 @@ class Worker:
         if node.retries_left > 0 and expl != CANCEL_REASON:
             node.retries_left -= 1
             self.progress.failed(-1)
-            self.core.retry_later(node, time.monotonic() + policy.retry_delay)
+            delay = policy.recheck_delay() if node.step.run is None else policy.retry_delay
+            self.core.retry_later(node, time.monotonic() + delay)
             return
         if self.notifier is not None:
             self.notifier.step_failed(node.step, expl)
@@ -321,6 +336,9 @@ class Worker:
             node.initially_done = True
             self.core.mark_done(node)
             self.progress.done(1)
+        elif status == FAILED and self.keep_alive and node.retries_left > 0:
+            node.retries_left -= 1  # keep_alive: taken over and retried here
+            self.core.retry_later(node, time.monotonic() + self.scheduler.retry_policy.retry_delay)
         else:
             node.status = FAILED if status == FAILED else DISABLED
             node.expl = expl or f"{status} in another build"

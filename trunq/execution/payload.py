@@ -78,8 +78,24 @@ def rebuild_step(reference: dict[str, Any]) -> Any:
     except ImportError as exc:
         raise PayloadError(f"cannot import step module {module!r} on this worker: {exc}") from None
     try:
-        cls = registry.get_step_cls(family)
+        cls = _step_class(module, family)
         params = {**(reference.get("params") or {}), **(reference.get("private") or {})}
         return cls.from_str_params(params)
     except Exception as exc:  # unknown family, unparsable parameter: the message says which
         raise PayloadError(f"cannot rebuild {family}: {exc}") from None
+
+
+def _step_class(module: str, family: str) -> Any:
+    """The class of ``family``; when two imported modules define it (a worker that ran steps of
+    both, as luigi's examples/foo.py and execution_summary_example.py), the one of ``module``."""
+    try:
+        return registry.get_step_cls(family)
+    except registry.AmbiguousStepError:
+        import sys
+
+        for value in vars(sys.modules[module]).values():
+            family_of = getattr(value, "get_step_family", None)
+            if isinstance(value, type) and value.__module__ == module and callable(family_of) \
+                    and family_of() == family:
+                return value
+        raise

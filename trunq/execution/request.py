@@ -48,6 +48,7 @@ class BuildRequest:
     env: dict[str, Any] = field(default_factory=dict)
     params: list[tuple[str, str | None]] = field(default_factory=list)  # (--name, value or None)
     help: bool = False
+    help_all: bool = False
     debug: bool = False
     config: dict[str, dict[str, Any]] = field(default_factory=dict)  # luigi's --Section-key form
 
@@ -86,6 +87,7 @@ def parse_build_args(args: list[str]) -> BuildRequest:
         inline: str | None = text if has_value else None
         if token in ("-h", "--help", "--help-all"):
             request.help = True
+            request.help_all = request.help_all or token == "--help-all"
         elif name in _OPTIONS:
             position = _take_option(request, args, position, name, inline)
         elif token.startswith("--") and section_option(name) is not None and not _is_step_param(request, name):
@@ -266,4 +268,9 @@ def _class_level(name: str, option: str, root_family: str) -> tuple[str, str, di
             params = dict(registry.get_step_cls(family).get_params())
             if param_name in params:
                 return family, param_name, params
+    bare = name.replace("-", "_")
+    for family in registry.families():  # luigi's ``use_cmdline_section = False``: ``--retries 7``
+        cls = registry.get_step_cls(family)
+        if not getattr(cls, "use_cmdline_section", True) and bare in dict(cls.get_params()):
+            return family, bare, dict(cls.get_params())
     raise UsageError(f"unknown parameter {option} for {root_family}")

@@ -126,6 +126,7 @@ class StepRecording:
             self.status = RunStatus.ERROR
             self.error = f"{type(exc).__name__}: {exc}"
             self.traceback = "".join(traceback.format_exception(exc_type, exc, tb))
+            self.add(1, self.traceback)  # where a worker's log has it: `trunq logs RUN --stderr`
         try:
             self.state.finish(self)
         except Exception as error:  # a full disk must not turn a good step into a failed one

@@ -39,6 +39,8 @@ class Resolver:
                  attempts: Callable[[Any], int] = lambda step: 1) -> None:
         self.core = core
         self.attempts = attempts  # RetryPolicy.attempts: runs of a step before giving up
+        # checks of an incomplete ExternalStep ([worker] retry_external_tasks); None: never checked again
+        self.external_attempts: Callable[[Any], int] | None = None
         self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
     def use_threads(self, threads: int) -> None:
@@ -92,8 +94,12 @@ class Resolver:
             step.trigger_event(Event.DEPENDENCY_PRESENT, step)
             return node, []
         if step.run is None:
-            node.status = MISSING_EXT
             step.trigger_event(Event.DEPENDENCY_MISSING, step)
+            if self.external_attempts is None:
+                node.status = MISSING_EXT
+            else:  # luigi's [worker] retry_external_tasks: checked again when its turn comes
+                node.status = PENDING
+                node.retries_left = self.external_attempts(step) - 1
             return node, []
         try:
             deps = step.deps()

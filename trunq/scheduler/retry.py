@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+UNBOUNDED_ATTEMPTS = 999_999_999  # luigi's default [scheduler] retry_count
+DEFAULT_RECHECK_SECONDS = 5.0  # external data checked again when [scheduler] retry_delay is 0
+
 
 class RetryPolicy:
     """The ``[scheduler]`` retry settings, read once from the configuration handed in."""
@@ -26,6 +29,14 @@ class RetryPolicy:
     def attempts(self, step: Any) -> int:
         """How many times a build runs ``step`` before giving up on it (as luigi does)."""
         return self._count(step) or 1
+
+    def keep_alive_attempts(self, step: Any) -> int:
+        """With ``[worker] keep_alive``: luigi's default retry_count is unbounded (999999999)."""
+        return self._count(step) or UNBOUNDED_ATTEMPTS
+
+    def recheck_delay(self) -> float:
+        """Seconds between two checks of an incomplete ExternalStep: never a busy loop."""
+        return self.retry_delay if self.retry_delay > 0 else DEFAULT_RECHECK_SECONDS
 
     def disable_threshold(self, step: Any) -> int:
         """Failures within ``disable_window`` that disable ``step`` (0: never)."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trunq.core import registry
+from trunq.core.step import WrapperStep
 from trunq.execution.execute import (
     ALREADY_COMPLETE,
     DONE,
@@ -282,7 +283,10 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
         return Outcome(FAILED, str(exc))
     warn_if_elsewhere(payload, step)
     try:
-        if step.complete():  # an earlier dispatch (or another client) already made it
+        # an earlier dispatch (or another client) already made it; a wrapper is complete as soon
+        # as its requirements are, so it runs (as luigi's worker, which never checks first); an
+        # external step's run is this very check (execute_step)
+        if not isinstance(step, WrapperStep) and step.run is not None and step.complete():
             return Outcome(DONE, ALREADY_COMPLETE)
     except Exception as exc:
         return Outcome(FAILED, f"complete() failed: {type(exc).__name__}: {exc}")

@@ -245,3 +245,27 @@ class DistWaiter(DistBase):
         deadline = time.time() + 60
         while not os.path.exists(os.path.join(self.root, "go")) and time.time() < deadline:
             time.sleep(0.05)
+
+
+class DistLateData(trunq.ExternalStep):
+    """Data made outside trunq: ``late.data``, written by DistMakesLate a moment after it ran."""
+
+    root = trunq.Parameter()
+
+    def output(self) -> trunq.LocalTarget:
+        return trunq.LocalTarget(os.path.join(self.root, "late.data"))
+
+
+class DistMakesLate(DistBase):
+    def work(self) -> None:
+        import threading
+
+        path = os.path.join(self.root, "late.data")
+        threading.Timer(1.5, lambda: Path(path).write_text("late")).start()
+
+
+class DistUsesLate(DistBase):
+    """Needs the late data: runs only when incomplete externals are checked again."""
+
+    def requires(self) -> list[trunq.Step]:
+        return [DistMakesLate(root=self.root), DistLateData(root=self.root)]
