@@ -29,6 +29,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "schedule": ("trunq.cron", "schedule_group", "Run configured builds on cron expressions."),
     "migrate": ("trunq.migrate.cli", "migrate_command", "Rewrite a luigi project to trunq."),
     "reenable": ("trunq.cli.reenable", "reenable_command", "Re-enable steps disabled after too many failures."),
+    "gc": ("trunq.cli.gc", "gc_command", "Forget the step records past retention in Redis."),
 }
 
 

@@ -37,6 +37,12 @@ key (after the prefix)           type    content
 ``:cancel:<step_id>``            STRING  token of the execution asked to stop (expires)
 ===============================  ======  ====================================================
 
+Lifecycle: the per-step keys (``step``, ``fence``, ``started``, ``failures``, ``inbox``,
+``responses``, ``cancel``, the index entries and counts, membership of ``dependents`` and
+``running``) are removed by ``lua/sweep.lua`` once the step is untouched for ``[core]
+step_retention_seconds``; ``lease``, ``worker``, ``held``/``holder`` and ``cancel`` expire on
+their own; ``events`` is capped. See docs/builds.md, "What Redis keeps".
+
 Times stored in hashes are seconds (``"%.3f"``); ZSET scores are milliseconds.
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from trunq.core.status import ACTIVE, Status
 from trunq.scheduler.state import Event, StepRecord
-from trunq.scheduler.status_rules import re_enabled_status, registered_status
+from trunq.scheduler.status_rules import LIVE_FIELDS, re_enabled_status, registered_status
 
 
 class MemoryStateStore:
@@ -57,12 +57,14 @@ class MemoryStateStore:
             now = self._clock()
             for record in records:
                 old = self._steps.get(record.step_id)
-                record.status = registered_status(
-                    old.status if old is not None else None,
-                    leased=self._lease_token(record.step_id, now) is not None,
-                    disabled=self._is_disabled(record.step_id, now))
+                leased = old is not None and (
+                    self._lease_token(record.step_id, now) is not None
+                    or self._may_take_back(record.step_id, self._started.get(record.step_id, "")))
+                record.status = registered_status(old.status if old is not None else None, leased=leased,
+                                                  disabled=self._is_disabled(record.step_id, now))
                 if old is not None:
                     record.retries = old.retries
+                    _keep_last_run(record, old, leased)
                 self._index_dependents(record, old)
                 record.updated = now
                 self._steps[record.step_id] = record
@@ -74,6 +76,32 @@ class MemoryStateStore:
                 needing.discard(record.step_id)
         for dep in record.deps:
             self._dependents.setdefault(dep, set()).add(record.step_id)
+
+    def sweep(self, older_than_s: float, limit: int = 500) -> int:
+        with self._lock:
+            now = self._clock()
+            cutoff = now - older_than_s
+            # A memory store lives as long as one local build: a plain pass is enough here.
+            old = [r for r in self._steps.values() if r.updated <= cutoff][:limit]
+            removed = 0
+            for record in old:
+                step_id = record.step_id
+                if self._lease_token(step_id, now) is not None or self._may_take_back(
+                        step_id, self._started.get(step_id, "")):
+                    continue
+                for dep in record.deps:
+                    needing = self._dependents.get(dep)
+                    if needing is not None:
+                        needing.discard(step_id)
+                        if not needing:
+                            del self._dependents[dep]
+                if record.worker_id:
+                    self._running.get(record.worker_id, set()).discard(step_id)
+                for table in (self._steps, self._fences, self._started, self._failures,
+                              self._disabled_until, self._inbox, self._cancels):
+                    table.pop(step_id, None)
+                removed += 1
+            return removed
 
     def dependents(self, step_id: str) -> list[str]:
         with self._lock:
@@ -477,3 +505,18 @@ class MemoryStateStore:
 
     def close(self) -> None:
         return None
+
+
+_DEFINITION_FIELDS = frozenset({"step_id", "family", "module", "params", "deps", "status", "priority",
+                                "resources", "accepts_messages", "retries", "updated"})
+
+
+def _keep_last_run(record: StepRecord, old: StepRecord, leased: bool) -> None:
+    """Registration updates in place (as register.lua): the new record takes what the last
+    run left unless it says otherwise; the live state of a run that is over is cleared."""
+    for name in _RUN_FIELDS:
+        if getattr(record, name) is None and not (name in LIVE_FIELDS and not leased):
+            setattr(record, name, getattr(old, name))
+
+
+_RUN_FIELDS = tuple(name for name in StepRecord.__dataclass_fields__ if name not in _DEFINITION_FIELDS)

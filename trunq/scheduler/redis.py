@@ -27,7 +27,7 @@ from trunq.core.errors import StoreUnavailable
 from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
-from trunq.scheduler.status_rules import ON_RE_ENABLE, ON_REGISTER
+from trunq.scheduler.status_rules import LIVE_FIELDS, ON_RE_ENABLE, ON_REGISTER
 
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
 REGISTER_CHUNK = 500  # records per register script call: keeps each call short
@@ -201,7 +201,7 @@ class RedisStateStore:
         for start in range(0, len(records), REGISTER_CHUNK):
             chunk = records[start:start + REGISTER_CHUNK]
             payload = [{"step_id": r.step_id, "fields": encode_record(r)} for r in chunk]
-            self._run("register", json.dumps(payload), json.dumps(ON_REGISTER))
+            self._run("register", json.dumps(payload), json.dumps(ON_REGISTER), json.dumps(LIVE_FIELDS))
 
     @_reports_outage
     def get(self, step_id: str) -> StepRecord | None:
@@ -235,6 +235,11 @@ class RedisStateStore:
             total, *pages = pipe.execute()
             ids = pages[0] if pages else []
         return total, [record for record in self.get_many(ids) if record is not None]
+
+    @_reports_outage
+    def sweep(self, older_than_s: float, limit: int = 500) -> int:
+        cutoff_ms = int((self.now() - older_than_s) * 1000)
+        return int(self._run("sweep", cutoff_ms, limit)[0])
 
     @_reports_outage
     def status_counts(self, family: str | None = None) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from trunq.config import Configuration, get_config, resolve_redis_url
+from trunq.core.errors import ConfigError
 from trunq.scheduler.memory import MemoryStateStore
 from trunq.scheduler.retry import RetryPolicy
 
@@ -35,6 +36,29 @@ def lease_ms_from(config: Configuration) -> int:
     """``[core] lease_seconds``: how long a dead worker keeps a step before it runs elsewhere."""
     seconds = config.getfloat("core", "lease_seconds", DEFAULT_LEASE_SECONDS) or DEFAULT_LEASE_SECONDS
     return max(300, int(seconds * 1000))
+
+
+DEFAULT_STEP_RETENTION_S = 7 * 24 * 3600.0
+
+
+def step_retention_from(config: Configuration) -> float:
+    """``[core] step_retention_seconds``: how long a step record nobody touches stays in
+    Redis (the history database keeps it after that)."""
+    seconds = config.getfloat("core", "step_retention_seconds", DEFAULT_STEP_RETENTION_S)
+    if seconds is None or seconds <= 0:
+        raise ConfigError(f"[core] step_retention_seconds must be positive, got {seconds!r}")
+    return seconds
+
+
+def sweep_steps(store: Any, retention_s: float, batch: int = 500, max_batches: int = 100) -> int:
+    """Forget the step records past retention, ``batch`` at a time (each one short Lua call)."""
+    removed = 0
+    for _ in range(max_batches):
+        done = store.sweep(retention_s, batch)
+        removed += done
+        if done < batch:
+            break
+    return removed
 
 
 class Scheduler:

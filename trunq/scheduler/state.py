@@ -88,8 +88,14 @@ class Records(Protocol):
     """Step records: the read model of the web UI (register, display fields, search, counts)."""
 
     def register(self, records: Sequence[StepRecord]) -> None:
-        """Upsert steps. Static fields are replaced; a step that is leased keeps its
-        status, every other one becomes PENDING (a DISABLED one stays DISABLED)."""
+        """Upsert steps. Static fields are replaced, what the last run left is kept (but
+        ``LIVE_FIELDS``); a step that is leased keeps its status, every other one becomes
+        PENDING (a DISABLED one stays DISABLED)."""
+
+    def sweep(self, older_than_s: float, limit: int = 500) -> int:
+        """Forget at most ``limit`` steps not updated for ``older_than_s`` seconds, with
+        every key, index entry and count of theirs; steps that are leased or run by a live
+        worker stay. Returns how many were forgotten (the retention of step records)."""
 
     def get(self, step_id: str) -> StepRecord | None: ...
 

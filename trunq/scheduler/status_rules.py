@@ -15,6 +15,11 @@ KEEP = ""  # "keep the status the step has"
 # stays DISABLED; every other one is PENDING again.
 ON_REGISTER: dict[str, str] = {"leased": KEEP, "disabled": Status.DISABLED, "other": Status.PENDING}
 
+# Registration updates a record in place: what the last run left (started, finished,
+# worker, expl, ...) stays for the UI; only these, the live state of a run that is over,
+# are cleared (unless the step is leased: then a run is going on).
+LIVE_FIELDS: tuple[str, ...] = ("status_message", "progress")
+
 # re_enable(): a DISABLED step becomes FAILED (runnable again, its failure still shown).
 ON_RE_ENABLE: tuple[str, str] = (Status.DISABLED, Status.FAILED)
 

@@ -5,18 +5,23 @@ A build whose driver lease has expired (its client was killed, its machine lost)
 was queued detached (``trunq build --detach``, ``trunq.submit()``) is claimed by one worker,
 whose thread then runs the build's scheduling loop until it ends (see
 ``trunq.execution.builds``). Steps themselves still run in the pool processes.
+
+The same thread sweeps, once a minute, the step records past ``[core]
+step_retention_seconds`` out of Redis (see ``docs/builds.md``, "What Redis keeps").
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 logger = logging.getLogger("trunq.worker")
 
 SCAN_INTERVAL_S = 2.0
 MAX_DRIVEN = 4  # builds one worker drives at once
+SWEEP_INTERVAL_S = 60.0
 
 
 class Adopter:
@@ -24,6 +29,7 @@ class Adopter:
         self._store_factory = store_factory
         self.stop = threading.Event()
         self._driving: dict[str, threading.Thread] = {}
+        self._next_sweep = 0.0
 
     def run(self) -> None:
         store = None
@@ -31,6 +37,7 @@ class Adopter:
             try:
                 store = store or self._store_factory()
                 self._scan(store)
+                self._sweep(store)
             except Exception as exc:  # Redis away: look again next round
                 logger.warning("trunq: looking for builds to adopt failed: %s", exc)
 
@@ -45,6 +52,19 @@ class Adopter:
                                       daemon=True)
             self._driving[build_id] = thread
             thread.start()
+
+
+    def _sweep(self, store: Any) -> None:
+        if time.monotonic() < self._next_sweep:
+            return
+        from trunq.config import get_config
+        from trunq.scheduler.schedulers import step_retention_from, sweep_steps
+
+        retention = step_retention_from(get_config())
+        self._next_sweep = time.monotonic() + min(SWEEP_INTERVAL_S, retention / 2)
+        removed = sweep_steps(store, retention)
+        if removed:
+            logger.info("trunq: forgot %d step records past retention", removed)
 
 
 def _adopt(build_id: str) -> None:

@@ -23,6 +23,8 @@ for resource, amount in pairs(wants) do
 end
 local steps = arg(5) or ""
 if steps ~= "" and steps ~= "[]" then
-  redis.call("SET", key("holder", holder), steps, "PX", 7 * 86400000)
+  redis.call("SET", key("holder", holder), steps, "PX", ttl)
 end
+-- The release list and step list live as long as the units (renew_resources extends them).
+redis.call("PEXPIRE", key("held", holder), ttl)
 return 1

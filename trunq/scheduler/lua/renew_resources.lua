@@ -1,5 +1,6 @@
 -- renew_resources(holder, ttl_ms): extend the holder's live units; expired ones stay lost.
-local holder, expiry = arg(1), NOW + tonumber(arg(2))
+local holder, ttl = arg(1), tonumber(arg(2))
+local expiry = NOW + ttl
 for _, resource in ipairs(redis.call("HKEYS", key("held", holder))) do
   local res_key = key("res", resource)
   redis.call("ZREMRANGEBYSCORE", res_key, "-inf", NOW)
@@ -7,4 +8,6 @@ for _, resource in ipairs(redis.call("HKEYS", key("held", holder))) do
     redis.call("ZADD", res_key, "XX", expiry, holder .. "#" .. u)
   end
 end
+redis.call("PEXPIRE", key("held", holder), ttl)
+redis.call("PEXPIRE", key("holder", holder), ttl)
 return 1
