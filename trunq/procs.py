@@ -8,6 +8,7 @@
 * **kill_group**: SIGTERM a process group, wait up to a grace period, SIGKILL the rest and
   reap the leader when it is our child.
 * **atomic_write**: a reader sees the old file or the new one, never a part.
+* **interrupt_on_sigterm**: SIGTERM unwinds a command exactly as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import psutil
@@ -223,3 +228,34 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+# ---- SIGTERM as Ctrl-C -----------------------------------------------------------------------
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so a command unwinds exactly as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Within the block SIGTERM raises ``Terminated`` (a KeyboardInterrupt with ``signum``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupt_signal(exc: KeyboardInterrupt) -> int:
+    """The signal behind an interrupt: SIGTERM for ``Terminated``, else SIGINT."""
+    return int(getattr(exc, "signum", signal.SIGINT))

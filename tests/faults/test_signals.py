@@ -45,6 +45,7 @@ def test_schedule_run_stops(tmp_path: Path, started: list[subprocess.Popen], sig
     os.kill(process.pid, signum)
     _, err = process.communicate(timeout=10)
     assert time.monotonic() - sent < 5  # not the 30 s poll
+    assert process.returncode == (-signal.SIGKILL if signum == signal.SIGKILL else 0)
     assert "Traceback" not in err
     wait_for(lambda: not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children),
              what="the daemon's children to exit")

@@ -88,3 +88,11 @@ class Thing:
 
     def double(self):
         return self.thing * 2
+
+
+def record_when_released(log_path, value, flag_path, limit=60.0):
+    """Waits (at most ``limit`` s) until ``flag_path`` exists, then records the call."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(flag_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return record_call(log_path, value)

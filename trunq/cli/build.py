@@ -6,10 +6,6 @@ import logging
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import click
@@ -18,6 +14,7 @@ from trunq.config_compat import supported_only
 from trunq.core.errors import TrunqError, UsageError
 from trunq.execution.help import help_text
 from trunq.execution.request import import_modules, parse_build_args
+from trunq.procs import interrupt_on_sigterm, interrupt_signal
 
 
 def _setup_logging(level: str | None, conf_file: str | None = None) -> None:
@@ -62,10 +59,10 @@ def run_build(args: list[str]) -> int:
         if request.env.pop("detach", False):
             return _detach(step, request.env)
         request.env["announce_build"] = True
-        with _interrupt_on_sigterm():
+        with interrupt_on_sigterm():
             result = schedule_and_run([step], None, request.env)
     except KeyboardInterrupt as exc:  # the steps, the pool and the lock were released on the way out
-        signum = getattr(exc, "signum", signal.SIGINT)
+        signum = interrupt_signal(exc)
         click.echo(f"trunq: error: interrupted by {signal.Signals(signum).name}: running steps were stopped; "
                    "rerun to continue", err=True)
         return 128 + signum
@@ -91,30 +88,6 @@ def _detach(step: Any, env: dict[str, Any]) -> int:
     click.echo(f"build {record.build_id} queued; follow it with `trunq attach {record.build_id}`, "
                f"stop it with `trunq cancel-build {record.build_id}`", err=True)
     return 0
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread so the build unwinds exactly as on Ctrl-C."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated(signum)
-
-
-@contextmanager
-def _interrupt_on_sigterm() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def error_line(exc: BaseException) -> tuple[str | None, int]:

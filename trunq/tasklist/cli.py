@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+
+from trunq.procs import interrupt_on_sigterm, interrupt_signal
 
 from .storage import is_tasklist_dir, looks_intact, task_uuids
 from .tasklist import TaskList
@@ -67,12 +70,20 @@ def run(directory: str, nprocesses: int, autokill: float | None, print_errors: b
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     failures = 0
-    for task in tasklist.run(nprocesses=nprocesses, autokill=autokill, print_errors=print_errors):
-        if task.errorvalue is None:
-            click.echo(f"done {task.uuid} {_short(task.returnvalue)}")
-        else:
-            failures += 1
-            click.echo(f"fail {task.uuid} {_describe_error(task.errorvalue)}")
+    try:
+        with interrupt_on_sigterm():
+            for task in tasklist.run(nprocesses=nprocesses, autokill=autokill, print_errors=print_errors):
+                if task.errorvalue is None:
+                    click.echo(f"done {task.uuid} {_short(task.returnvalue)}")
+                else:
+                    failures += 1
+                    click.echo(f"fail {task.uuid} {_describe_error(task.errorvalue)}")
+    except KeyboardInterrupt as exc:
+        signum = interrupt_signal(exc)
+        # Tasks run in their own sessions and finish on their own; the next run adopts them.
+        click.echo(f"trunq tasklist: interrupted by {signal.Signals(signum).name}: tasks already running "
+                   "finish on their own; rerun to collect them and run the rest", err=True)
+        raise SystemExit(128 + signum) from None
     if failures:
         raise SystemExit(1)
 
