@@ -13,6 +13,7 @@ its worker (``lost_jobs``) and is dispatched again with a new fencing token.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -24,8 +25,9 @@ from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler import leases
 from trunq.scheduler.redis import StoreUnavailable
-from trunq.tasks.app import TASK_NAME, celery_app
+from trunq.tasks.app import CHUNK_TASK_NAME, TASK_NAME, celery_app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
+from trunq.tasks.chunks import ChunkSizer, shadow_name
 
 logger = logging.getLogger("trunq")
 
@@ -36,7 +38,9 @@ IN_FLIGHT_PER_SLOT = 2
 NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
 FINAL_STATUSES = (Status.DONE, Status.FAILED, Status.PENDING, Status.DISABLED)
 
-HARD_LIMIT_GRACE_S = 5.0  # after the soft time limit, before the process is killed
+HARD_LIMIT_GRACE_S = 5.0
+CHUNK_CAP = 64
+MAX_CHUNK_ENV = "TRUNQ_CELERY_MAX_CHUNK"  # 1 turns chunking off  # after the soft time limit, before the process is killed
 
 
 class CeleryExecutor:
@@ -65,6 +69,9 @@ class CeleryExecutor:
         self._producer = client_app(scheduler.url).producer_pool.acquire(block=True)
         self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
         self._task = celery_app().tasks[TASK_NAME]
+        self._chunk_task = celery_app().tasks[CHUNK_TASK_NAME]
+        self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP))
+        self._chunk_of: dict[str, list[Any]] = {}  # member's first step id -> its chunk's jobs
 
     # ---- capacity ----------------------------------------------------------------------
     def _live_slots(self) -> int:
@@ -78,7 +85,10 @@ class CeleryExecutor:
             self._slots = self._live_slots()
             if self._slots:
                 self._last_worker_seen = now
-        return max(0, self._slots * IN_FLIGHT_PER_SLOT - len(self._jobs))
+        size = self.sizer.size
+        free = self._slots * IN_FLIGHT_PER_SLOT * size - len(self._jobs)
+        # Refill by whole chunks: topping up one step at a time would send chunks of one.
+        return free if free >= size or (self._outbox and free > 0) else 0
 
     # ---- dispatch ----------------------------------------------------------------------
     def submit(self, job: Any) -> None:
@@ -92,16 +102,25 @@ class CeleryExecutor:
         jobs, self._outbox = self._outbox, []
         try:
             with self._producer.batch():
-                for job in jobs:
-                    # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows
-                    # the step id as the task's name and arguments, not the generic task and payload.
-                    step_id = job.members[0].step_id
-                    self._task.apply_async(args=[make_payload(job, self.lease_ms)], ignore_result=True,
-                                           producer=self._producer, argsrepr=step_id, kwargsrepr="",
-                                           shadow=step_id, **self._time_limits(job))
+                for chunk in self.sizer.split(jobs, self._slots, self._time_limits):
+                    self._publish(chunk)
         except self._broker_errors as exc:
             raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
                                    "written are kept, run the build again to continue") from exc
+
+    def _publish(self, chunk: list[Any]) -> None:
+        # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows the
+        # step ids as the task's name and arguments, not the generic task and payload.
+        ids = [job.members[0].step_id for job in chunk]
+        options = {"ignore_result": True, "producer": self._producer, "argsrepr": " ".join(ids),
+                   "kwargsrepr": "", "shadow": shadow_name(ids)}
+        if len(chunk) == 1:
+            self._task.apply_async(args=[make_payload(chunk[0], self.lease_ms)], **options,
+                                   **self._time_limits(chunk[0]))
+            return
+        for step_id in ids:
+            self._chunk_of[step_id] = chunk
+        self._chunk_task.apply_async(args=[[make_payload(job, self.lease_ms) for job in chunk]], **options)
 
     def _time_limits(self, job: Any) -> dict[str, float]:
         """``worker_timeout`` as Celery time limits: the soft one raises in the step (it fails
@@ -140,6 +159,8 @@ class CeleryExecutor:
 
     def _complete(self, step_id: str, data: dict[str, Any]) -> None:
         job = self._jobs.pop(step_id)
+        self._chunk_of.pop(step_id, None)
+        self.sizer.finished(self._slots)
         status = str(data["status"])
         expl = data.get("expl")
         if status == Status.DISABLED:
@@ -177,13 +198,20 @@ class CeleryExecutor:
 
     def _renew_waiting(self) -> None:
         """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
+        for job in self._jobs.values():
+            chunk = self._chunk_of.get(job.members[0].step_id)
+            if chunk and any(member.members[0].step_id not in self._jobs for member in chunk):
+                job.worker_started = True  # a member already finished: a worker holds the chunk
         waiting = [job for job in self._jobs.values() if not job.worker_started]
         if not waiting:
             return
         queued = [job.lease for job in waiting]
         by_lease = dict(zip(map(id, queued), waiting))
         for lease in leases.renew_queued(self.store, queued):
-            by_lease[id(lease)].worker_started = True  # its worker renews it from now on
+            started = by_lease[id(lease)]
+            # its worker renews it from now on, and the rest of its chunk too
+            for job in self._chunk_of.get(started.members[0].step_id, [started]):
+                job.worker_started = True
 
     def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
         """Jobs whose lease is gone although no finish event came: their worker died."""
@@ -199,6 +227,7 @@ class CeleryExecutor:
                 self._read(0)  # the finish and the lease check may have crossed
                 if job.members[0].step_id in self._jobs:
                     del self._jobs[job.members[0].step_id]
+                    self._chunk_of.pop(job.members[0].step_id, None)
                     self._new_deps.pop(job.members[0].step_id, None)
                     logger.warning("trunq: %s lost its worker; dispatching it again", job.members[0].step_id)
                     lost.append(job)
