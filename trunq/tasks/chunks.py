@@ -45,7 +45,6 @@ class ChunkSizer:
             return
         self._next_adjust = now + RATE_WINDOW_S
         rate = len(self._finishes) / RATE_WINDOW_S
-        import sys; print("SIZER", rate, slots, self.size, file=sys.stderr)
         per_step = max(1, slots) / rate if rate else float("inf")
         if per_step < SHORT_STEP_S:
             self.size = min(self.max_chunk, self.size * 2)
