@@ -29,9 +29,9 @@ CHUNK_PREFIX = "chunk of "
 class ChunkSizer:
     """The adaptive chunk size, from the finish rate of recent steps."""
 
-    def __init__(self, max_chunk: int = MAX_CHUNK) -> None:
-        self.size = 1
+    def __init__(self, max_chunk: int = MAX_CHUNK, start: int = 1) -> None:
         self.max_chunk = max(1, int(max_chunk))
+        self.size = max(1, min(self.max_chunk, int(start)))
         self._finishes: deque[float] = deque()
         self._next_adjust = time.monotonic() + RATE_WINDOW_S
 

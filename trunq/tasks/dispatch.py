@@ -40,7 +40,8 @@ FINAL_STATUSES = (Status.DONE, Status.FAILED, Status.PENDING, Status.DISABLED)
 
 HARD_LIMIT_GRACE_S = 5.0
 CHUNK_CAP = 64
-MAX_CHUNK_ENV = "TRUNQ_CELERY_MAX_CHUNK"  # 1 turns chunking off  # after the soft time limit, before the process is killed
+MAX_CHUNK_ENV = "TRUNQ_CELERY_MAX_CHUNK"  # 1 turns chunking off
+CHUNK_START_ENV = "TRUNQ_CELERY_CHUNK_START"  # the first chunk size (it adapts from there)  # after the soft time limit, before the process is killed
 
 
 class CeleryExecutor:
@@ -70,7 +71,8 @@ class CeleryExecutor:
         self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
         self._task = celery_app().tasks[TASK_NAME]
         self._chunk_task = celery_app().tasks[CHUNK_TASK_NAME]
-        self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP))
+        self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP),
+                                int(os.environ.get(CHUNK_START_ENV) or 1))
         self._chunk_of: dict[str, list[Any]] = {}  # member's first step id -> its chunk's jobs
 
     # ---- capacity ----------------------------------------------------------------------
