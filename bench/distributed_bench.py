@@ -151,6 +151,8 @@ class CommandMonitor:
     def __init__(self, port: int) -> None:
         self.port = port
         self.counts: Counter[str] = Counter()
+        self.by_source: Counter[str] = Counter()  # "ip:port" of the connection -> commands
+        self.client_sources: set[str] = set()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -177,10 +179,14 @@ class CommandMonitor:
                 source, _, command = line.partition(b"] ")
                 if b" lua" in source or not command:
                     continue
+                self.by_source[source.rsplit(b" ", 1)[-1].decode(errors="replace")] += 1
                 self.counts[command.split(b" ", 1)[0].strip(b'"').decode(errors="replace").upper()] += 1
 
     def __exit__(self, *exc: object) -> None:
         time.sleep(0.3)  # let the last lines arrive
+        # This process's connections to Redis are the client's; all others are the worker's.
+        self.client_sources = {f"{conn.laddr.ip}:{conn.laddr.port}" for conn in psutil.Process().net_connections("tcp")
+                               if conn.raddr and conn.raddr.port == self.port}
         assert self._sock is not None
         self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
@@ -189,6 +195,11 @@ class CommandMonitor:
 
     def per_step(self, steps: int) -> float:
         return sum(self.counts.values()) / steps
+
+    def split(self, steps: int) -> str:
+        client = sum(count for source, count in self.by_source.items() if source in self.client_sources)
+        worker = sum(self.by_source.values()) - client
+        return f"client {client / steps:.1f} + worker {worker / steps:.1f}"
 
     def top(self, steps: int, n: int = 8) -> str:
         return ", ".join(f"{name} {count / steps:.2f}" for name, count in self.counts.most_common(n))
@@ -304,13 +315,14 @@ def main() -> None:
         wait_for_worker(url)
         rows = flat_rows(bench_steps, args, "default", (worker.pid, redis_process.pid))
         port = int(url.rsplit(":", 1)[1].split("/")[0])
-        counted = min(args.steps, 500)
+        counted = args.steps
         with CommandMonitor(port) as raw_monitor:
             measure_raw(counted)
         with CommandMonitor(port) as trunq_monitor:
             measure_trunq(bench_steps.BenchAll(run_id="counted", steps=counted - 1))
-        print(f"commands/step: raw {raw_monitor.per_step(counted):.1f} ({raw_monitor.top(counted)}); "
-              f"trunq {trunq_monitor.per_step(counted):.1f} ({trunq_monitor.top(counted)})", flush=True)
+        print(f"commands/step: raw {raw_monitor.per_step(counted):.1f} [{raw_monitor.split(counted)}] "
+              f"({raw_monitor.top(counted)}); trunq {trunq_monitor.per_step(counted):.1f} "
+              f"[{trunq_monitor.split(counted)}] ({trunq_monitor.top(counted)})", flush=True)
         width = 100
         layers = max(1, args.layered // width)
         layered = measure_trunq(bench_steps.BenchLayers(run_id="layers", layers=layers, width=width))
@@ -371,8 +383,10 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         f"Redis commands sent by clients and workers per step (MONITOR over a {counted}-step run,",
         "commands executed inside Lua scripts not counted; each is at most one round trip):",
         "",
-        f"- raw Celery: **{raw_monitor.per_step(counted):.1f}** — {raw_monitor.top(counted)}",
-        f"- trunq: **{trunq_monitor.per_step(counted):.1f}** — {trunq_monitor.top(counted)}",
+        f"- raw Celery: **{raw_monitor.per_step(counted):.1f}** ({raw_monitor.split(counted)}) — "
+        f"{raw_monitor.top(counted)}",
+        f"- trunq: **{trunq_monitor.per_step(counted):.1f}** ({trunq_monitor.split(counted)}) — "
+        f"{trunq_monitor.top(counted)}",
         "",
         "trunq's per-step commands: the client takes the lease (EVALSHA), publishes the task",
         "(LPUSH, pipelined with the other tasks of the same dispatch round) and reads finish",

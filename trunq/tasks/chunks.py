@@ -2,7 +2,7 @@
 
 Client side, ``ChunkSizer`` picks how many ready steps of one family travel together: it
 starts at 1 and doubles while steps finish fast (under ``SHORT_STEP_S`` each, estimated from
-the finish rate across the worker slots), halving when they do not, up to ``MAX_CHUNK``.
+the finish rate across the worker slots, every round of finishes), halving when they do not, up to ``MAX_CHUNK``.
 Steps with a time limit are never chunked (Celery's limits apply to a whole message).
 
 Worker side, ``run_chunk`` keeps every member a separate job: its own lease, fencing token,
@@ -15,7 +15,6 @@ that did not finish loses its lease and the client dispatches it again, step by 
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import Any
 
 from trunq.tasks import worker_side
@@ -23,6 +22,7 @@ from trunq.tasks import worker_side
 SHORT_STEP_S = 0.05
 MAX_CHUNK = 64
 RATE_WINDOW_S = 0.5
+MIN_SAMPLE = 4
 CHUNK_PREFIX = "chunk of "
 
 
@@ -32,20 +32,20 @@ class ChunkSizer:
     def __init__(self, max_chunk: int = MAX_CHUNK, start: int = 1) -> None:
         self.max_chunk = max(1, int(max_chunk))
         self.size = max(1, min(self.max_chunk, int(start)))
-        self._finishes: deque[float] = deque()
-        self._next_adjust = time.monotonic() + RATE_WINDOW_S
+        self._since = time.monotonic()
+        self._count = 0
 
     def finished(self, slots: int, now: float | None = None) -> None:
-        """One step finished; every ``RATE_WINDOW_S`` adjust the size."""
+        """One step finished. Once a round of finishes (a chunk per slot, at least
+        ``MIN_SAMPLE``) has come in, estimate a step's duration from their rate and adjust."""
         now = time.monotonic() if now is None else now
-        self._finishes.append(now)
-        while self._finishes and now - self._finishes[0] > RATE_WINDOW_S:
-            self._finishes.popleft()
-        if now < self._next_adjust:
+        self._count += 1
+        slots = max(1, slots)
+        elapsed = now - self._since
+        if self._count < max(MIN_SAMPLE, slots * self.size // 2) and elapsed < RATE_WINDOW_S:
             return
-        self._next_adjust = now + RATE_WINDOW_S
-        rate = len(self._finishes) / RATE_WINDOW_S
-        per_step = max(1, slots) / rate if rate else float("inf")
+        per_step = slots * elapsed / self._count
+        self._since, self._count = now, 0
         if per_step < SHORT_STEP_S:
             self.size = min(self.max_chunk, self.size * 2)
         elif per_step > 2 * SHORT_STEP_S:
