@@ -73,7 +73,7 @@ class CeleryExecutor:
         self._chunk_task = celery_app().tasks[CHUNK_TASK_NAME]
         self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP),
                                 int(os.environ.get(CHUNK_START_ENV) or 1))
-        self._chunk_of: dict[str, list[Any]] = {}  # member's first step id -> its chunk's jobs
+        self._chunk_of: dict[str, list[Any]] = {}  # sent job's first step id -> its message's jobs
 
     # ---- capacity ----------------------------------------------------------------------
     def _live_slots(self) -> int:
@@ -101,6 +101,8 @@ class CeleryExecutor:
         """Publish the submitted jobs: one Redis pipeline for all of them."""
         if not self._outbox:
             return
+        if len(self._outbox) < self.sizer.size and self._messages_in_flight() >= self._slots:
+            return  # every slot has a message queued: wait for a fuller chunk (or a free slot)
         jobs, self._outbox = self._outbox, []
         try:
             with self._producer.batch():
@@ -116,13 +118,16 @@ class CeleryExecutor:
         ids = [job.members[0].step_id for job in chunk]
         options = {"ignore_result": True, "producer": self._producer, "argsrepr": " ".join(ids),
                    "kwargsrepr": "", "shadow": shadow_name(ids)}
+        for step_id in ids:
+            self._chunk_of[step_id] = chunk
         if len(chunk) == 1:
             self._task.apply_async(args=[make_payload(chunk[0], self.lease_ms)], **options,
                                    **self._time_limits(chunk[0]))
             return
-        for step_id in ids:
-            self._chunk_of[step_id] = chunk
         self._chunk_task.apply_async(args=[[make_payload(job, self.lease_ms) for job in chunk]], **options)
+
+    def _messages_in_flight(self) -> int:
+        return len({id(self._chunk_of[step_id]) for step_id in self._jobs if step_id in self._chunk_of})
 
     def _time_limits(self, job: Any) -> dict[str, float]:
         """``worker_timeout`` as Celery time limits: the soft one raises in the step (it fails
