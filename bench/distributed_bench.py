@@ -8,8 +8,8 @@ Starts a private redis-server on a free loopback port and one `celery -A trunq w
 - raw Celery: ``steps`` no-op ``delay()`` calls, then ``.get()`` on every result;
 - trunq: a build of ``steps`` independent trivial steps (plus one root) with
   ``local_scheduler=False``, wall time including graph expansion;
-- Redis round trips per step (``INFO commandstats`` deltas: every command Redis executed,
-  clients and workers together);
+- Redis commands per step (MONITOR over a ``steps``-step run), split into the client's
+  (this process's connections) and the worker's;
 - a layered graph of ``layered`` steps (each needs two steps of the layer below).
 
 Results go to bench/distributed_results.md.
@@ -388,13 +388,12 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         f"- trunq: **{trunq_monitor.per_step(counted):.1f}** ({trunq_monitor.split(counted)}) — "
         f"{trunq_monitor.top(counted)}",
         "",
-        "trunq's per-step commands: the client takes the lease (EVALSHA), publishes the task",
-        "(LPUSH, pipelined with the other tasks of the same dispatch round) and reads finish",
-        "events in batches (XREAD); the worker receives and acknowledges the message (Celery:",
-        "BRPOP, MULTI/ZADD/HSET/EXEC; Celery task events are off by default), starts the step",
-        "(EVALSHA: fencing check) and",
-        "finishes it (EVALSHA: status, lease release, event). Registering the graph is one",
-        "EVALSHA per 500 steps.",
+        "trunq's per-step commands: the client takes the lease (EVALSHA) and reads finish events in",
+        "batches (XREAD); short steps travel in adaptive chunks (`trunq.execute_chunk`, up to 64",
+        "steps per message), so Celery's publish (LPUSH) and the worker's receive and ack (BRPOP,",
+        "MULTI/ZADD/HSET/EXEC) are paid once per chunk; each member is still started (EVALSHA:",
+        "fencing, start once) and finished (EVALSHA: status, lease release, event) on its own.",
+        "Registering the graph is one EVALSHA per 500 steps. Client = this process's connections.",
         "",
         f"Layered graph: {layered_steps} steps ({layered_steps // 100} layers of 100, each step needs two of "
         f"the layer below), distributed, default worker: **{layered_seconds:.1f} s** "
