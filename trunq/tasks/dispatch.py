@@ -1,7 +1,8 @@
 """``CeleryExecutor``: the client side of distributed execution.
 
 The ``Worker`` loop hands it jobs whose leases it already holds. Each job becomes one
-``trunq.execute_step`` message (JSON, no result kept). The remote worker finishes the step
+``trunq.execute_step`` message (JSON, no result kept), or, when steps are short, one member
+of a ``trunq.execute_chunk`` message carrying several (``chunks.py``). The remote worker finishes the step
 in the store (fenced), which appends a ``status`` event to the store's stream; ``poll``
 follows that stream with its own cursor and turns the events of its jobs into Outcomes.
 
