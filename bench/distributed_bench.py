@@ -8,8 +8,8 @@ Starts a private redis-server on a free loopback port and one `celery -A trunq w
 - raw Celery: ``steps`` no-op ``delay()`` calls, then ``.get()`` on every result;
 - trunq: a build of ``steps`` independent trivial steps (plus one root) with
   ``local_scheduler=False``, wall time including graph expansion;
-- Redis round trips per step (``INFO commandstats`` deltas: every command Redis executed,
-  clients and workers together);
+- Redis commands per step (MONITOR over a ``steps``-step run), split into the client's
+  (this process's connections) and the worker's;
 - a layered graph of ``layered`` steps (each needs two steps of the layer below).
 
 Results go to bench/distributed_results.md.
@@ -151,6 +151,8 @@ class CommandMonitor:
     def __init__(self, port: int) -> None:
         self.port = port
         self.counts: Counter[str] = Counter()
+        self.by_source: Counter[str] = Counter()  # "ip:port" of the connection -> commands
+        self.client_sources: set[str] = set()
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
@@ -177,10 +179,14 @@ class CommandMonitor:
                 source, _, command = line.partition(b"] ")
                 if b" lua" in source or not command:
                     continue
+                self.by_source[source.rsplit(b" ", 1)[-1].decode(errors="replace")] += 1
                 self.counts[command.split(b" ", 1)[0].strip(b'"').decode(errors="replace").upper()] += 1
 
     def __exit__(self, *exc: object) -> None:
         time.sleep(0.3)  # let the last lines arrive
+        # This process's connections to Redis are the client's; all others are the worker's.
+        self.client_sources = {f"{conn.laddr.ip}:{conn.laddr.port}" for conn in psutil.Process().net_connections("tcp")
+                               if conn.raddr and conn.raddr.port == self.port}
         assert self._sock is not None
         self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
@@ -189,6 +195,11 @@ class CommandMonitor:
 
     def per_step(self, steps: int) -> float:
         return sum(self.counts.values()) / steps
+
+    def split(self, steps: int) -> str:
+        client = sum(count for source, count in self.by_source.items() if source in self.client_sources)
+        worker = sum(self.by_source.values()) - client
+        return f"client {client / steps:.1f} + worker {worker / steps:.1f}"
 
     def top(self, steps: int, n: int = 8) -> str:
         return ", ".join(f"{name} {count / steps:.2f}" for name, count in self.counts.most_common(n))
@@ -304,13 +315,14 @@ def main() -> None:
         wait_for_worker(url)
         rows = flat_rows(bench_steps, args, "default", (worker.pid, redis_process.pid))
         port = int(url.rsplit(":", 1)[1].split("/")[0])
-        counted = min(args.steps, 500)
+        counted = args.steps
         with CommandMonitor(port) as raw_monitor:
             measure_raw(counted)
         with CommandMonitor(port) as trunq_monitor:
             measure_trunq(bench_steps.BenchAll(run_id="counted", steps=counted - 1))
-        print(f"commands/step: raw {raw_monitor.per_step(counted):.1f} ({raw_monitor.top(counted)}); "
-              f"trunq {trunq_monitor.per_step(counted):.1f} ({trunq_monitor.top(counted)})", flush=True)
+        print(f"commands/step: raw {raw_monitor.per_step(counted):.1f} [{raw_monitor.split(counted)}] "
+              f"({raw_monitor.top(counted)}); trunq {trunq_monitor.per_step(counted):.1f} "
+              f"[{trunq_monitor.split(counted)}] ({trunq_monitor.top(counted)})", flush=True)
         width = 100
         layers = max(1, args.layered // width)
         layered = measure_trunq(bench_steps.BenchLayers(run_id="layers", layers=layers, width=width))
@@ -371,16 +383,17 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         f"Redis commands sent by clients and workers per step (MONITOR over a {counted}-step run,",
         "commands executed inside Lua scripts not counted; each is at most one round trip):",
         "",
-        f"- raw Celery: **{raw_monitor.per_step(counted):.1f}** — {raw_monitor.top(counted)}",
-        f"- trunq: **{trunq_monitor.per_step(counted):.1f}** — {trunq_monitor.top(counted)}",
+        f"- raw Celery: **{raw_monitor.per_step(counted):.1f}** ({raw_monitor.split(counted)}) — "
+        f"{raw_monitor.top(counted)}",
+        f"- trunq: **{trunq_monitor.per_step(counted):.1f}** ({trunq_monitor.split(counted)}) — "
+        f"{trunq_monitor.top(counted)}",
         "",
-        "trunq's per-step commands: the client takes the lease (EVALSHA), publishes the task",
-        "(LPUSH, pipelined with the other tasks of the same dispatch round) and reads finish",
-        "events in batches (XREAD); the worker receives and acknowledges the message (Celery:",
-        "BRPOP, MULTI/ZADD/HSET/EXEC; Celery task events are off by default), starts the step",
-        "(EVALSHA: fencing check) and",
-        "finishes it (EVALSHA: status, lease release, event). Registering the graph is one",
-        "EVALSHA per 500 steps.",
+        "trunq's per-step commands: the client takes the lease (EVALSHA) and reads finish events in",
+        "batches (XREAD); short steps travel in adaptive chunks (`trunq.execute_chunk`, up to 64",
+        "steps per message), so Celery's publish (LPUSH) and the worker's receive and ack (BRPOP,",
+        "MULTI/ZADD/HSET/EXEC) are paid once per chunk; each member is still started (EVALSHA:",
+        "fencing, start once) and finished (EVALSHA: status, lease release, event) on its own.",
+        "Registering the graph is one EVALSHA per 500 steps. Client = this process's connections.",
         "",
         f"Layered graph: {layered_steps} steps ({layered_steps // 100} layers of 100, each step needs two of "
         f"the layer below), distributed, default worker: **{layered_seconds:.1f} s** "

@@ -23,12 +23,13 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 
 from trunq.config import Configuration, get_config, resolve_redis_url
-from trunq.tasks import supervisors, worker_side
+from trunq.tasks import chunks, supervisors, worker_side
 from trunq.tasks.adopter import Adopter
 
 logger = logging.getLogger("trunq.worker")
 
 TASK_NAME = "trunq.execute_step"
+CHUNK_TASK_NAME = "trunq.execute_chunk"  # several short steps in one message (tasks/chunks.py)
 HEARTBEAT_INTERVAL_S = worker_side.HEARTBEAT_INTERVAL_S
 HEARTBEAT_TTL_MS = worker_side.HEARTBEAT_TTL_MS
 # A pool process that dies mid-step (a crash signal, os._exit, the OOM killer's SIGKILL) fails
@@ -49,6 +50,7 @@ def make_celery(config: Configuration | None = None) -> Celery:
     if overrides:
         made.conf.update(overrides)
     made.task(name=TASK_NAME, ignore_result=True, acks_late=True)(execute_step)
+    made.task(name=CHUNK_TASK_NAME, ignore_result=True, acks_late=True)(execute_chunk)
     supervisors.register(made)  # Runs and TaskList on the pool
     return made
 
@@ -80,6 +82,11 @@ def _user_settings(module_name: str) -> dict[str, Any]:
 def execute_step(payload: dict[str, Any]) -> str:
     """Run one step dispatched by a trunq client (see ``trunq.execution.payload``)."""
     return worker_side.run_payload(payload)
+
+
+def execute_chunk(payloads: list[dict[str, Any]]) -> list[str]:
+    """Run the steps of one chunk, each with its own lease and finish (``tasks/chunks.py``)."""
+    return chunks.run_chunk(payloads)
 
 
 @signals.worker_init.connect
@@ -161,7 +168,7 @@ def _stop_heartbeat(**_: Any) -> None:
 @signals.task_failure.connect
 def _on_task_failure(sender: Any = None, exception: BaseException | None = None, args: Any = None,
                      **_: Any) -> None:
-    if getattr(sender, "name", None) != TASK_NAME or not args:
+    if getattr(sender, "name", None) not in (TASK_NAME, CHUNK_TASK_NAME) or not args:
         return
     if isinstance(exception, TimeLimitExceeded):  # the hard limit after worker_timeout
         reason = f"timed out after {exception.args[0] if exception.args else '?'}s and did not stop (worker_timeout)"
@@ -170,7 +177,11 @@ def _on_task_failure(sender: Any = None, exception: BaseException | None = None,
     else:
         return
     try:
-        worker_side.crash_failure(args[0], f"the worker process running the step died: {reason}")
+        reason = f"the worker process running the step died: {reason}"
+        if sender.name == CHUNK_TASK_NAME:
+            chunks.crash_failure(args[0], reason)
+        else:
+            worker_side.crash_failure(args[0], reason)
     except Exception as exc:
         logger.warning("trunq: could not record a crashed step: %s", exc)
 

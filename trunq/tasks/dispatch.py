@@ -1,7 +1,8 @@
 """``CeleryExecutor``: the client side of distributed execution.
 
 The ``Worker`` loop hands it jobs whose leases it already holds. Each job becomes one
-``trunq.execute_step`` message (JSON, no result kept). The remote worker finishes the step
+``trunq.execute_step`` message (JSON, no result kept), or, when steps are short, one member
+of a ``trunq.execute_chunk`` message carrying several (``chunks.py``). The remote worker finishes the step
 in the store (fenced), which appends a ``status`` event to the store's stream; ``poll``
 follows that stream with its own cursor and turns the events of its jobs into Outcomes.
 
@@ -13,6 +14,7 @@ its worker (``lost_jobs``) and is dispatched again with a new fencing token.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Any
 
@@ -24,8 +26,9 @@ from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler import leases
 from trunq.scheduler.redis import StoreUnavailable
-from trunq.tasks.app import TASK_NAME, celery_app
+from trunq.tasks.app import CHUNK_TASK_NAME, TASK_NAME, celery_app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
+from trunq.tasks.chunks import ChunkSizer, shadow_name
 
 logger = logging.getLogger("trunq")
 
@@ -36,7 +39,10 @@ IN_FLIGHT_PER_SLOT = 2
 NO_WORKER_GRACE_S = 15.0  # all workers gone for this long while steps wait: give up
 FINAL_STATUSES = (Status.DONE, Status.FAILED, Status.PENDING, Status.DISABLED)
 
-HARD_LIMIT_GRACE_S = 5.0  # after the soft time limit, before the process is killed
+HARD_LIMIT_GRACE_S = 5.0
+CHUNK_CAP = 64
+MAX_CHUNK_ENV = "TRUNQ_CELERY_MAX_CHUNK"  # 1 turns chunking off
+CHUNK_START_ENV = "TRUNQ_CELERY_CHUNK_START"  # the first chunk size (it adapts from there)  # after the soft time limit, before the process is killed
 
 
 class CeleryExecutor:
@@ -65,6 +71,10 @@ class CeleryExecutor:
         self._producer = client_app(scheduler.url).producer_pool.acquire(block=True)
         self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
         self._task = celery_app().tasks[TASK_NAME]
+        self._chunk_task = celery_app().tasks[CHUNK_TASK_NAME]
+        self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP),
+                                int(os.environ.get(CHUNK_START_ENV) or 1))
+        self._chunk_of: dict[str, list[Any]] = {}  # sent job's first step id -> its message's jobs
 
     # ---- capacity ----------------------------------------------------------------------
     def _live_slots(self) -> int:
@@ -78,7 +88,10 @@ class CeleryExecutor:
             self._slots = self._live_slots()
             if self._slots:
                 self._last_worker_seen = now
-        return max(0, self._slots * IN_FLIGHT_PER_SLOT - len(self._jobs))
+        size = self.sizer.size
+        free = self._slots * IN_FLIGHT_PER_SLOT * size - len(self._jobs)
+        # Refill by whole chunks: topping up one step at a time would send chunks of one.
+        return free if free >= size or (self._outbox and free > 0) else 0
 
     # ---- dispatch ----------------------------------------------------------------------
     def submit(self, job: Any) -> None:
@@ -89,19 +102,33 @@ class CeleryExecutor:
         """Publish the submitted jobs: one Redis pipeline for all of them."""
         if not self._outbox:
             return
+        if len(self._outbox) < self.sizer.size and self._messages_in_flight() >= self._slots:
+            return  # every slot has a message queued: wait for a fuller chunk (or a free slot)
         jobs, self._outbox = self._outbox, []
         try:
             with self._producer.batch():
-                for job in jobs:
-                    # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows
-                    # the step id as the task's name and arguments, not the generic task and payload.
-                    step_id = job.members[0].step_id
-                    self._task.apply_async(args=[make_payload(job, self.lease_ms)], ignore_result=True,
-                                           producer=self._producer, argsrepr=step_id, kwargsrepr="",
-                                           shadow=step_id, **self._time_limits(job))
+                for chunk in self.sizer.split(jobs, self._slots, self._time_limits):
+                    self._publish(chunk)
         except self._broker_errors as exc:
             raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
                                    "written are kept, run the build again to continue") from exc
+
+    def _publish(self, chunk: list[Any]) -> None:
+        # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows the
+        # step ids as the task's name and arguments, not the generic task and payload.
+        ids = [job.members[0].step_id for job in chunk]
+        options = {"ignore_result": True, "producer": self._producer, "argsrepr": " ".join(ids),
+                   "kwargsrepr": "", "shadow": shadow_name(ids)}
+        for step_id in ids:
+            self._chunk_of[step_id] = chunk
+        if len(chunk) == 1:
+            self._task.apply_async(args=[make_payload(chunk[0], self.lease_ms)], **options,
+                                   **self._time_limits(chunk[0]))
+            return
+        self._chunk_task.apply_async(args=[[make_payload(job, self.lease_ms) for job in chunk]], **options)
+
+    def _messages_in_flight(self) -> int:
+        return len({id(self._chunk_of[step_id]) for step_id in self._jobs if step_id in self._chunk_of})
 
     def _time_limits(self, job: Any) -> dict[str, float]:
         """``worker_timeout`` as Celery time limits: the soft one raises in the step (it fails
@@ -140,6 +167,8 @@ class CeleryExecutor:
 
     def _complete(self, step_id: str, data: dict[str, Any]) -> None:
         job = self._jobs.pop(step_id)
+        self._chunk_of.pop(step_id, None)
+        self.sizer.finished(self._slots)
         status = str(data["status"])
         expl = data.get("expl")
         if status == Status.DISABLED:
@@ -177,13 +206,20 @@ class CeleryExecutor:
 
     def _renew_waiting(self) -> None:
         """Keep the leases of jobs no worker has started yet (they wait in the queue)."""
+        for job in self._jobs.values():
+            chunk = self._chunk_of.get(job.members[0].step_id)
+            if chunk and any(member.members[0].step_id not in self._jobs for member in chunk):
+                job.worker_started = True  # a member already finished: a worker holds the chunk
         waiting = [job for job in self._jobs.values() if not job.worker_started]
         if not waiting:
             return
         queued = [job.lease for job in waiting]
         by_lease = dict(zip(map(id, queued), waiting))
         for lease in leases.renew_queued(self.store, queued):
-            by_lease[id(lease)].worker_started = True  # its worker renews it from now on
+            started = by_lease[id(lease)]
+            # its worker renews it from now on, and the rest of its chunk too
+            for job in self._chunk_of.get(started.members[0].step_id, [started]):
+                job.worker_started = True
 
     def lost_jobs(self, in_flight: list[Any]) -> list[Any]:
         """Jobs lost although no finish event came (``Leases.lost``: a started job's worker
@@ -200,6 +236,7 @@ class CeleryExecutor:
                 self._read(0)  # the finish and the lease check may have crossed
                 if job.members[0].step_id in self._jobs:
                     del self._jobs[job.members[0].step_id]
+                    self._chunk_of.pop(job.members[0].step_id, None)
                     self._new_deps.pop(job.members[0].step_id, None)
                     logger.warning("trunq: %s lost its worker; dispatching it again", job.members[0].step_id)
                     lost.append(job)

@@ -210,7 +210,7 @@ class LeaseKeeper:
             leases.finish(entry.store, entry.lease, FAILED, CANCEL_REASON)
         except Exception as exc:
             logger.warning("trunq: could not record a cancelled step: %s", exc)
-        if replaceable_process:
+        if replaceable_process and entry.interruption is not None:  # a queued chunk member runs nothing yet
             os.kill(os.getpid(), signal.SIGKILL)  # the pool starts a new process in its place
 
     @staticmethod
@@ -304,4 +304,8 @@ def _announcer(store: Any, step_id: str) -> Any:
 
 def crash_failure(payload: dict[str, Any], reason: str) -> None:
     """The pool process running ``payload`` died of a crash signal: the step FAILED."""
-    leases.finish(process_store(), payload_lease(payload), FAILED, reason)
+    crash_failure_lease(process_store(), payload_lease(payload), reason)
+
+
+def crash_failure_lease(store: Any, lease: leases.Lease, reason: str) -> None:
+    leases.finish(store, lease, FAILED, reason)

@@ -269,3 +269,40 @@ class DistUsesLate(DistBase):
 
     def requires(self) -> list[trunq.Step]:
         return [DistMakesLate(root=self.root), DistLateData(root=self.root)]
+
+
+class DistChunkLeaf(DistBase):
+    """Writes the name of the Celery task that ran it (chunks: ``trunq.execute_chunk``);
+    ``fail_index`` fails, ``victim_index`` waits to be killed on its first execution."""
+
+    index = trunq.IntParameter()
+    fail_index = trunq.IntParameter(default=-1, significant=False)
+    victim_index = trunq.IntParameter(default=-1, significant=False)
+
+    def work(self) -> None:
+        super().work()
+        if self.index == self.fail_index:
+            raise RuntimeError(f"member {self.index} fails")
+        if self.index == self.victim_index and len([row for row in executions(self.root)
+                                                    if row[0] == "start" and row[1] == self.step_id]) == 1:
+            Path(self.root, "victim.pid").write_text(str(os.getpid()))
+            time.sleep(60)
+
+    def run(self) -> None:
+        from celery import current_task
+
+        record(self.root, "start", self.step_id)
+        self.work()
+        with self.output().open("w") as out:
+            out.write(current_task.name if current_task else "")
+        record(self.root, "end", self.step_id)
+
+
+class DistChunkFan(DistBase):
+    width = trunq.IntParameter(default=40)
+    fail_index = trunq.IntParameter(default=-1, significant=False)
+    victim_index = trunq.IntParameter(default=-1, significant=False)
+
+    def requires(self) -> list[DistChunkLeaf]:
+        return [DistChunkLeaf(root=self.root, index=i, sleep=self.sleep, fail_index=self.fail_index,
+                              victim_index=self.victim_index) for i in range(self.width)]
