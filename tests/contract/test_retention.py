@@ -76,6 +76,14 @@ def test_sweep_keeps_recent_leased_and_live_steps(store, clock):
     assert store.sweep(3600) == 0
 
 
+def test_sweep_keeps_a_step_still_disabled(store, clock):
+    store.register([record("bad"), record("fine")])
+    store.disable("bad", 3600)
+    clock.advance(PAST_TTL)
+    assert store.sweep(PAST_TTL / 2) == 1
+    assert store.get("bad") is not None and store.disabled(["bad"]) == [True]
+
+
 def test_sweep_takes_at_most_limit_steps_a_call(store, clock):
     store.register([record(f"s{i}") for i in range(7)])
     clock.advance(PAST_TTL)

@@ -86,8 +86,8 @@ class MemoryStateStore:
             removed = 0
             for record in old:
                 step_id = record.step_id
-                if self._lease_token(step_id, now) is not None or self._may_take_back(
-                        step_id, self._started.get(step_id, "")):
+                if (self._lease_token(step_id, now) is not None or self._is_disabled(step_id, now)
+                        or self._may_take_back(step_id, self._started.get(step_id, ""))):
                     continue
                 for dep in record.deps:
                     needing = self._dependents.get(dep)

@@ -2,13 +2,14 @@
 -- (the oldest first, from idx:all, so no scan of every step), with each per-step key, their
 -- index entries and counts, and their place in their dependencies' "dependents" sets (a
 -- step's own "dependents" set belongs to the steps listed there: it empties as they go).
--- Steps whose lease is held or whose live worker still runs them stay.
+-- Steps whose lease is held, whose live worker still runs them, or still disabled, stay.
 local cutoff, limit = arg(1), tonumber(arg(2))
 local ids = redis.call("ZRANGEBYSCORE", key("idx", "all"), "-inf", cutoff, "LIMIT", 0, limit)
 local removed = 0
 for _, id in ipairs(ids) do
   local step = key("step", id)
-  if redis.call("EXISTS", key("lease", id)) == 0 and not kept_by_live_worker(id, nil) then
+  if redis.call("EXISTS", key("lease", id)) == 0 and not kept_by_live_worker(id, nil)
+      and not is_disabled(id) then
     local old = redis.call("HMGET", step, "status", "family", "deps", "worker_id")
     local status, family = old[1], old[2]
     if status and family then
