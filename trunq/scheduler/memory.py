@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trunq.core.status import ACTIVE, Status
+from trunq.scheduler.sorting import check_sort, record_key
 from trunq.scheduler.state import Event, StepRecord
 from trunq.scheduler.status_rules import re_enabled_status, registered_status
 
@@ -97,14 +98,16 @@ class MemoryStateStore:
             record.updated = self._clock()
 
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
+                   offset: int = 0, limit: int = 50, sort: str = "updated",
+                   descending: bool = True) -> tuple[int, list[StepRecord]]:
+        key = record_key(check_sort(sort))
         with self._lock:
             matches = [
                 r for r in self._steps.values()
                 if (status is None or r.status == status) and (family is None or r.family == family)
                 and (not search or search.lower() in r.step_id.lower())
             ]
-        matches.sort(key=lambda r: r.updated, reverse=True)
+        matches.sort(key=key, reverse=descending)
         return len(matches), matches[offset:offset + limit]
 
     def status_counts(self, family: str | None = None) -> dict[str, int]:

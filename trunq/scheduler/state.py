@@ -99,8 +99,10 @@ class Records(Protocol):
         """Set display fields (status_message, progress, tracking_url, ...)."""
 
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
-        """One page of steps (newest first) and the total that match."""
+                   offset: int = 0, limit: int = 50, sort: str = "updated",
+                   descending: bool = True) -> tuple[int, list[StepRecord]]:
+        """One page of steps and the total that match, in ``sort`` order (one of
+        ``trunq.scheduler.sorting.SORTS``; newest first by default), ties broken by step id."""
 
     def status_counts(self, family: str | None = None) -> dict[str, int]: ...
 
