@@ -8,6 +8,7 @@
   const state = {
     status: params.get("status") || "", family: params.get("family") || "",
     search: params.get("search") || "", offset: Number(params.get("offset")) || 0,
+    sort: params.get("sort") || "updated", order: params.get("order") || "desc",
   };
   const statusSelect = document.getElementById("filter-status");
   const familyInput = document.getElementById("filter-family");
@@ -16,6 +17,7 @@
   function query() {
     const q = new URLSearchParams({offset: state.offset, limit: PAGE_SIZE});
     for (const key of ["status", "family", "search"]) if (state[key]) q.set(key, state[key]);
+    if (state.sort !== "updated" || state.order !== "desc") { q.set("sort", state.sort); q.set("order", state.order); }
     return q;
   }
 
@@ -64,6 +66,26 @@
     document.getElementById("next").disabled = last >= page.total;
   }
 
+  // Column headers sort server-side; a second click on the same column flips the order.
+  function renderSortHeaders() {
+    for (const th of document.querySelectorAll("#steps-table th[data-sort]")) {
+      const active = th.dataset.sort === state.sort;
+      th.classList.toggle("sorted", active);
+      th.setAttribute("aria-sort", active ? (state.order === "asc" ? "ascending" : "descending") : "none");
+      th.querySelector(".arrow").textContent = active ? (state.order === "asc" ? " ▲" : " ▼") : "";
+    }
+  }
+  for (const th of document.querySelectorAll("#steps-table th[data-sort]")) {
+    th.append(el("span", {class: "arrow"}));
+    th.addEventListener("click", () => {
+      const column = th.dataset.sort;
+      if (state.sort === column) state.order = state.order === "asc" ? "desc" : "asc";
+      else Object.assign(state, {sort: column, order: column === "updated" ? "desc" : "asc"});
+      state.offset = 0;
+      refresh();
+    });
+  }
+
   let statusesFilled = false;
   async function refresh() {
     keepInUrl();
@@ -80,6 +102,7 @@
     renderCounts(overview.status_counts, trunq.statuses);
     renderFamilies(overview.family_counts);
     renderRows(page);
+    renderSortHeaders();
   }
 
   familyInput.value = state.family;
