@@ -422,6 +422,27 @@ def test_messages_are_queued_taken_once_and_answered(store):
     assert events[2].data == {"message_id": first, "response": "hi back"}
 
 
+def test_conversation_keeps_sent_messages_and_answers_after_they_are_taken(store):
+    first = store.send_message("s", "hello")
+    second = store.send_message("s", "again")
+    store.take_messages("s")
+    store.respond("s", second, "second answer")
+    said = store.conversation("s")
+    assert [(m["message_id"], m["content"], m["response"]) for m in said] == \
+        [(first, "hello", None), (second, "again", "second answer")]
+    assert abs(said[0]["sent"] - store.now()) < 5
+    assert [m["content"] for m in store.conversation("s", limit=1)] == ["again"]
+    assert store.conversation("other") == []
+
+
+def test_conversation_keeps_only_the_last_messages(store):
+    from trunq.scheduler.state import MAX_CONVERSATION
+    for n in range(MAX_CONVERSATION + 5):
+        store.send_message("s", f"m{n}")
+    said = store.conversation("s")
+    assert len(said) == MAX_CONVERSATION and said[0]["content"] == "m5"
+
+
 def test_now_moves_forward(store, clock):
     before = store.now()
     clock.advance(0.01)

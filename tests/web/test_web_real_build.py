@@ -149,6 +149,16 @@ def test_console_talks_to_a_running_step_and_markup_shows_as_text(app_server: Li
                            timeout=15_000)
     assert page.locator("#console-log .answer").inner_text() == "echo: hello <b>there</b>"
     assert page.locator("#console-log b").count() == 0
+    # a second exchange, then a reload: the console shows the whole conversation, in order
+    page.fill("#console-input", "second")
+    page.click("#console-send")
+    answers = "[...document.querySelectorAll('#console-log .answer')].map((a) => a.textContent)"
+    page.wait_for_function(f"JSON.stringify({answers}) === JSON.stringify(['echo: hello <b>there</b>', 'echo: second'])",
+                           timeout=15_000)
+    page.reload()
+    page.wait_for_function(f"{answers}.length === 2", timeout=15_000)
+    assert page.locator("#console-log .sent").all_inner_texts() == ["hello <b>there</b>", "second"]
+    assert page.locator("#console-log .answer").all_inner_texts() == ["echo: hello <b>there</b>", "echo: second"]
 
     page.goto(step_url(app_server, build.note))
     text_cell = page.locator("#step-params tr", has_text="text").locator("td.param")

@@ -32,6 +32,8 @@ key (after the prefix)           type    content
 ``:running:<worker_id>``         SET     ids of the steps the worker started and still runs
 ``:inbox:<step_id>``             LIST    JSON ``[message_id, content]`` waiting for the step
 ``:responses:<step_id>``         HASH    message_id -> response
+``:said:<step_id>``              LIST    JSON ``[message_id, content, sent_s]``: every message
+                                         sent (the last ``MAX_CONVERSATION``), for the console
 ``:seq:<name>``                  STRING  counters for message ids and failure members
 ``:dependents:<step_id>``        SET     ids of the steps whose deps list this step
 ``:cancel:<step_id>``            STRING  token of the execution asked to stop (expires)
@@ -130,6 +132,9 @@ class KeySpace:
 
     def responses(self, step_id: str) -> str:
         return self.key("responses", step_id)
+
+    def said(self, step_id: str) -> str:
+        return self.key("said", step_id)
 
     def sequence(self, name: str) -> str:
         return self.key("seq", name)

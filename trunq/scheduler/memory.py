@@ -11,7 +11,7 @@ from typing import Any
 
 from trunq.core.status import ACTIVE, Status
 from trunq.scheduler.sorting import check_sort, record_key
-from trunq.scheduler.state import Event, StepRecord
+from trunq.scheduler.state import MAX_CONVERSATION, Event, StepRecord
 from trunq.scheduler.status_rules import re_enabled_status, registered_status
 
 
@@ -32,6 +32,7 @@ class MemoryStateStore:
         self._disabled_until: dict[str, float] = {}
         self._workers: dict[str, tuple[dict[str, Any], float]] = {}
         self._inbox: dict[str, list[tuple[str, str]]] = {}
+        self._said: dict[str, deque[tuple[str, str, float]]] = {}
         self._responses: dict[tuple[str, str], str] = {}
         self._message_seq = itertools.count(1)
         self._dependents: dict[str, set[str]] = {}  # dependency -> steps that need it
@@ -460,6 +461,8 @@ class MemoryStateStore:
         with self._lock:
             message_id = str(next(self._message_seq))
             self._inbox.setdefault(step_id, []).append((message_id, content))
+            said = self._said.setdefault(step_id, deque(maxlen=MAX_CONVERSATION))
+            said.append((message_id, content, round(self._clock(), 3)))
             self._append("message", step_id, {"message_id": message_id, "content": content})
             self._lock.notify_all()
             return message_id
@@ -477,6 +480,12 @@ class MemoryStateStore:
     def response(self, step_id: str, message_id: str) -> str | None:
         with self._lock:
             return self._responses.get((step_id, message_id))
+
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        with self._lock:
+            said = list(self._said.get(step_id, ()))[-limit:] if limit > 0 else []
+            return [{"message_id": m, "content": c, "sent": t, "response": self._responses.get((step_id, m))}
+                    for m, c, t in said]
 
     def close(self) -> None:
         return None

@@ -27,7 +27,7 @@ from trunq.core.errors import StoreUnavailable
 from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
 from trunq.scheduler.sorting import check_sort, sorted_page, updated_page
-from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
+from trunq.scheduler.state import MAX_CONVERSATION, SCHEMA_VERSION, Event, StepRecord
 from trunq.scheduler.status_rules import ON_RE_ENABLE, ON_REGISTER
 
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
@@ -409,7 +409,14 @@ class RedisStateStore:
     # ---- messages ----------------------------------------------------------------------
     @_reports_outage
     def send_message(self, step_id: str, content: str) -> str:
-        return str(self._run("send_message", step_id, content))
+        return str(self._run("send_message", step_id, content, MAX_CONVERSATION))
+
+    @_reports_outage
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        said = [json.loads(item) for item in self._redis.lrange(self._keys.said(step_id), -limit, -1)]
+        answers = self._redis.hmget(self._keys.responses(step_id), [m[0] for m in said]) if said else []
+        return [{"message_id": m, "content": c, "sent": float(t), "response": a}
+                for (m, c, t), a in zip(said, answers, strict=True)]
 
     @_reports_outage
     def take_messages(self, step_id: str) -> list[tuple[str, str]]:

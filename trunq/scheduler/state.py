@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from trunq.scheduler.builds import BuildStore
 
 SCHEMA_VERSION = 1
+MAX_CONVERSATION = 200  # messages kept per step for the console
 
 
 @dataclass
@@ -222,6 +223,10 @@ class Inbox(Protocol):
         """Remove and return the queued (message id, content) pairs."""
 
     def respond(self, step_id: str, message_id: str, response: str) -> None: ...
+
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        """The last ``limit`` messages sent to the step, oldest first, each
+        ``{message_id, content, sent, response}`` (``response`` None until answered)."""
 
     def response(self, step_id: str, message_id: str) -> str | None: ...
 
