@@ -15,6 +15,11 @@
   let view = ["upstream", "downstream"].includes(urlParams.get("view")) ? urlParams.get("view") : "all";
   if (urlParams.get("depth")) depthSelect.value = urlParams.get("depth");
   let lastDrawn = "";
+  // dagre's script comes after this one (see graph.html): the data is asked for meanwhile
+  const dagreLoaded = new Promise((resolve) => {
+    if (window.dagre || document.readyState === "complete") resolve();
+    else window.addEventListener("load", resolve, {once: true});
+  });
 
   function layers(graph) {
     const out = new Map(graph.nodes.map((n) => [n.id, []]));
@@ -156,6 +161,7 @@
     const id = encodeURIComponent(stepId);
     const graph = await getJSON(view === "all" ? `/api/graph?id=${id}&collapse=${collapseSelect.value}`
       : `/api/step/${view}?id=${id}&depth=${depthSelect.value}&limit=${LINEAGE_LIMIT}`);
+    await dagreLoaded;
     const signature = JSON.stringify(graph);
     if (signature !== lastDrawn) {
       draw(graph);

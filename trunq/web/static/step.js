@@ -167,6 +167,9 @@
 
   async function refresh() {
     let step;
+    // the runs list does not depend on the record: ask for both at once (one round trip of latency)
+    const runsRequest = getJSON("/api/step/runs?id=" + q(stepId));
+    runsRequest.catch(() => {});  // awaited below; a failure there must not go unhandled meanwhile
     try {
       step = await getJSON("/api/step?id=" + q(stepId) + "&deps_offset=" + depsOffset);
     } catch (error) {
@@ -182,7 +185,7 @@
     renderParams(step);
     renderActions(step);
     renderConsole(step);
-    await loadConversation();
+    const talking = loadConversation();
     const expl = document.getElementById("step-expl");
     document.getElementById("expl-card").hidden = !step.expl;
     expl.textContent = step.expl || "";
@@ -195,8 +198,9 @@
     document.getElementById("deps-next").disabled = shownTo >= step.deps_total;
     renderLinks("step-dependents", step.dependents);
     document.getElementById("dependents-note").hidden = step.dependents_complete;
-    const runs = await getJSON("/api/step/runs?id=" + q(stepId));
+    const runs = await runsRequest;
     renderRuns(runs.runs);
+    await talking;
     if (current.status === "RUNNING") await refreshLogs();
   }
 

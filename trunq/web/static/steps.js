@@ -40,9 +40,13 @@
     for (const status of statuses) box.append(chip(status.toLowerCase(), status, counts[status] || 0));
   }
 
+  let familiesShown = "";
   function renderFamilies(familyCounts) {
-    const list = clear(document.getElementById("families"));
     const names = Object.keys(familyCounts).sort().slice(0, 500);
+    const signature = JSON.stringify(names.map((name) => [name, familyCounts[name]]));
+    if (signature === familiesShown) return;  // unchanged: leave the DOM alone on this poll
+    familiesShown = signature;
+    const list = clear(document.getElementById("families"));
     for (const name of names) list.append(el("option", {value: name, text: familyCounts[name] + " steps"}));
   }
 
@@ -86,19 +90,15 @@
     });
   }
 
-  let statusesFilled = false;
+  // The statuses come with the page (data-statuses), so the first poll is the data itself.
+  trunq.statuses = (trunq.page.dataset.statuses || "").split(",").filter(Boolean);
+  for (const status of trunq.statuses) statusSelect.append(el("option", {value: status, text: status}));
+  statusSelect.value = state.status;
+
   async function refresh() {
     keepInUrl();
     const family = state.family ? "?family=" + encodeURIComponent(state.family) : "";
-    const [overview, page, config] = await Promise.all([
-      getJSON("/api/overview" + family), getJSON("/api/steps?" + query()),
-      statusesFilled ? null : getJSON("/api/config")]);
-    if (config) {
-      for (const status of config.statuses) statusSelect.append(el("option", {value: status, text: status}));
-      statusSelect.value = state.status;
-      trunq.statuses = config.statuses;
-      statusesFilled = true;
-    }
+    const [overview, page] = await Promise.all([getJSON("/api/overview" + family), getJSON("/api/steps?" + query())]);
     renderCounts(overview.status_counts, trunq.statuses);
     renderFamilies(overview.family_counts);
     renderRows(page);
