@@ -422,7 +422,72 @@ def test_messages_are_queued_taken_once_and_answered(store):
     assert events[2].data == {"message_id": first, "response": "hi back"}
 
 
+def test_conversation_keeps_sent_messages_and_answers_after_they_are_taken(store):
+    first = store.send_message("s", "hello")
+    second = store.send_message("s", "again")
+    store.take_messages("s")
+    store.respond("s", second, "second answer")
+    said = store.conversation("s")
+    assert [(m["message_id"], m["content"], m["response"]) for m in said] == \
+        [(first, "hello", None), (second, "again", "second answer")]
+    assert abs(said[0]["sent"] - store.now()) < 5
+    assert [m["content"] for m in store.conversation("s", limit=1)] == ["again"]
+    assert store.conversation("other") == []
+
+
+def test_conversation_keeps_only_the_last_messages(store):
+    from trunq.scheduler.state import MAX_CONVERSATION
+    for n in range(MAX_CONVERSATION + 5):
+        store.send_message("s", f"m{n}")
+    said = store.conversation("s")
+    assert len(said) == MAX_CONVERSATION and said[0]["content"] == "m5"
+
+
 def test_now_moves_forward(store, clock):
     before = store.now()
     clock.advance(0.01)
     assert store.now() > before
+
+
+def _ids(page):
+    return [r.step_id for r in page]
+
+
+def test_list_steps_sorts_by_id_family_status_and_updated_with_id_tiebreak(store, clock):
+    store.register([record("b(1)", "B"), record("a(2)", "A"), record("a(1)", "A"), record("c(0)", "C")])
+    clock.advance(0.01)
+    store.acquire("c(0)", "w", LONG_MS)
+    clock.advance(0.01)
+    store.acquire("a(2)", "w", LONG_MS)
+    assert _ids(store.list_steps(sort="id", descending=False)[1]) == ["a(1)", "a(2)", "b(1)", "c(0)"]
+    assert _ids(store.list_steps(sort="id")[1]) == ["c(0)", "b(1)", "a(2)", "a(1)"]
+    assert _ids(store.list_steps(sort="family", descending=False)[1]) == ["a(1)", "a(2)", "b(1)", "c(0)"]
+    # status groups in name order (PENDING < RUNNING), ties broken by id
+    assert _ids(store.list_steps(sort="status", descending=False)[1]) == ["a(1)", "b(1)", "a(2)", "c(0)"]
+    assert _ids(store.list_steps(sort="status")[1]) == ["c(0)", "a(2)", "b(1)", "a(1)"]
+    # same registration time: the id breaks the tie, in the direction asked for
+    assert _ids(store.list_steps(sort="updated")[1]) == ["a(2)", "c(0)", "b(1)", "a(1)"]
+    assert _ids(store.list_steps(sort="updated", descending=False)[1]) == ["a(1)", "b(1)", "c(0)", "a(2)"]
+
+
+def test_sorted_pages_filter_search_and_stay_stable(store):
+    store.register([record(f"S({i:02d})", "F" if i % 2 else "G") for i in range(30)])
+    total, page = store.list_steps(sort="id", descending=False, offset=5, limit=4)
+    assert total == 30 and _ids(page) == ["S(05)", "S(06)", "S(07)", "S(08)"]
+    assert _ids(store.list_steps(sort="id", descending=False, offset=5, limit=4)[1]) == _ids(page)
+    total, page = store.list_steps(sort="family", descending=True, offset=14, limit=3)
+    assert total == 30 and _ids(page) == ["S(00)", "S(29)", "S(27)"]
+    total, page = store.list_steps(sort="status", family="F", descending=False, limit=2)
+    assert total == 15 and _ids(page) == ["S(01)", "S(03)"]
+    total, page = store.list_steps(sort="id", search="s(1", descending=True, offset=1, limit=2)
+    assert total == 10 and _ids(page) == ["S(18)", "S(17)"]
+    total, page = store.list_steps(sort="updated", search="s(2", descending=False, limit=3)
+    assert total == 10 and _ids(page) == ["S(20)", "S(21)", "S(22)"]
+
+
+def test_list_steps_rejects_an_unknown_sort(store):
+    import pytest
+
+    from trunq.core.errors import UsageError
+    with pytest.raises(UsageError, match="unknown sort 'bogus'"):
+        store.list_steps(sort="bogus")

@@ -56,6 +56,18 @@ def test_message_reaches_the_step_and_its_answer_comes_back(client: Any, store: 
     assert answer == {"step_id": step_id, "message_id": message_id, "response": "all good", "answered": True}
 
 
+def test_messages_lists_the_conversation_with_answers_in_order(client: Any, store: Any) -> None:
+    step_id = listener(store)
+    ids = [client.post(f"/api/step/message?id={step_id}", json={"content": text}, headers=HEADERS)
+           .get_json()["message_id"] for text in ("one", "two")]
+    store.take_messages(step_id)
+    store.respond(step_id, ids[0], "first answer")
+    said = client.get(f"/api/step/messages?id={step_id}", headers=HEADERS).get_json()["messages"]
+    assert [(m["message_id"], m["content"], m["response"]) for m in said] == \
+        [(ids[0], "one", "first answer"), (ids[1], "two", None)]
+    assert client.get(f"/api/step/messages?id={step_id}").status_code == 401
+
+
 def test_messages_need_a_running_step_that_accepts_them(client: Any, store: Any) -> None:
     ids = chain(store, 2)
     start_running(store, ids[0])

@@ -149,6 +149,16 @@ def test_console_talks_to_a_running_step_and_markup_shows_as_text(app_server: Li
                            timeout=15_000)
     assert page.locator("#console-log .answer").inner_text() == "echo: hello <b>there</b>"
     assert page.locator("#console-log b").count() == 0
+    # a second exchange, then a reload: the console shows the whole conversation, in order
+    page.fill("#console-input", "second")
+    page.click("#console-send")
+    answers = "[...document.querySelectorAll('#console-log .answer')].map((a) => a.textContent)"
+    page.wait_for_function(f"JSON.stringify({answers}) === JSON.stringify(['echo: hello <b>there</b>', 'echo: second'])",
+                           timeout=15_000)
+    page.reload()
+    page.wait_for_function(f"{answers}.length === 2", timeout=15_000)
+    assert page.locator("#console-log .sent").all_inner_texts() == ["hello <b>there</b>", "second"]
+    assert page.locator("#console-log .answer").all_inner_texts() == ["echo: hello <b>there</b>", "echo: second"]
 
     page.goto(step_url(app_server, build.note))
     text_cell = page.locator("#step-params tr", has_text="text").locator("td.param")
@@ -178,4 +188,35 @@ def test_cancel_from_the_ui_fails_the_running_step_and_the_build_ends(app_server
     assert result.returncode != 0
     assert CANCEL_REASON in result.stdout + result.stderr
     assert "LiveSleeper" in result.stdout  # the summary names the failed step
+    assert page.js_errors == []
+
+
+def test_builds_page_follows_a_real_build_and_cancel_stops_it(app_server: LiveServer, build_factory: Any,
+                                                               page: Any) -> None:
+    build = build_factory(listen=False)  # the sleeper keeps the build running until cancelled
+    page.goto(app_server.url + "/")
+    row = page.locator("#builds-running tr[data-build]", has_text=build.report.step_id)
+    row.wait_for(timeout=20_000)
+    build_id = row.get_attribute("data-build")
+    segments = f"[...document.querySelectorAll('tr[data-build=\"{build_id}\"] .segment')].map((s) => s.dataset.status)"
+    page.wait_for_function(f"{segments}.includes('RUNNING') && {segments}.includes('DONE')", timeout=20_000)
+    cells = row.locator("td").all_inner_texts()
+    assert f"(pid {build.client.pid})" in cells[4] and "@" in cells[4]  # who started it
+    assert cells[5].strip() != ""  # its duration so far
+    assert "running" in cells[2] and "done" in cells[2]  # progress per status, in words too
+
+    row.locator("a").click()
+    page.wait_for_selector("#build-facts dd")
+    page.fill("#token-input", TOKEN)
+    page.click("#token-form button")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#build-cancel")
+    page.wait_for_function("document.getElementById('build-action-result').textContent === 'cancel requested'")
+    result = build.finish(timeout=30)
+    assert result.returncode != 0
+    page.wait_for_function("!document.getElementById('build-status').textContent.includes('RUNNING')",
+                           timeout=15_000)
+    page.goto(app_server.url + "/")
+    page.locator(f'#builds-recent tr[data-build="{build_id}"]').wait_for(timeout=15_000)
+    assert page.locator(f'#builds-running tr[data-build="{build_id}"]').count() == 0
     assert page.js_errors == []

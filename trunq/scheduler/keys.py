@@ -32,13 +32,15 @@ key (after the prefix)           type    content
 ``:running:<worker_id>``         SET     ids of the steps the worker started and still runs
 ``:inbox:<step_id>``             LIST    JSON ``[message_id, content]`` waiting for the step
 ``:responses:<step_id>``         HASH    message_id -> response
+``:said:<step_id>``              LIST    JSON ``[message_id, content, sent_s]``: every message
+                                         sent (the last ``MAX_CONVERSATION``), for the console
 ``:seq:<name>``                  STRING  counters for message ids and failure members
 ``:dependents:<step_id>``        SET     ids of the steps whose deps list this step
 ``:cancel:<step_id>``            STRING  token of the execution asked to stop (expires)
 ===============================  ======  ====================================================
 
 Lifecycle: the per-step keys (``step``, ``fence``, ``started``, ``failures``, ``inbox``,
-``responses``, ``cancel``, the index entries and counts, membership of ``dependents`` and
+``responses``, ``said``, ``cancel``, the index entries and counts, membership of ``dependents`` and
 ``running``) are removed by ``lua/sweep.lua`` once the step is untouched for ``[core]
 step_retention_seconds``; ``lease``, ``worker``, ``held``/``holder`` and ``cancel`` expire on
 their own; ``events`` is capped. See docs/builds.md, "What Redis keeps".
@@ -136,6 +138,9 @@ class KeySpace:
 
     def responses(self, step_id: str) -> str:
         return self.key("responses", step_id)
+
+    def said(self, step_id: str) -> str:
+        return self.key("said", step_id)
 
     def sequence(self, name: str) -> str:
         return self.key("seq", name)

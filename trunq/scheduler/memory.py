@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trunq.core.status import ACTIVE, Status
-from trunq.scheduler.state import Event, StepRecord
+from trunq.scheduler.sorting import check_sort, record_key
+from trunq.scheduler.state import MAX_CONVERSATION, Event, StepRecord
 from trunq.scheduler.status_rules import LIVE_FIELDS, re_enabled_status, registered_status
 
 
@@ -31,6 +32,7 @@ class MemoryStateStore:
         self._disabled_until: dict[str, float] = {}
         self._workers: dict[str, tuple[dict[str, Any], float]] = {}
         self._inbox: dict[str, list[tuple[str, str]]] = {}
+        self._said: dict[str, deque[tuple[str, str, float]]] = {}
         self._responses: dict[tuple[str, str], str] = {}
         self._message_seq = itertools.count(1)
         self._dependents: dict[str, set[str]] = {}  # dependency -> steps that need it
@@ -98,7 +100,7 @@ class MemoryStateStore:
                 if record.worker_id:
                     self._running.get(record.worker_id, set()).discard(step_id)
                 for table in (self._steps, self._fences, self._started, self._failures,
-                              self._disabled_until, self._inbox, self._cancels):
+                              self._disabled_until, self._inbox, self._said, self._cancels):
                     table.pop(step_id, None)
                 removed += 1
             return removed
@@ -125,14 +127,16 @@ class MemoryStateStore:
             record.updated = self._clock()
 
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
+                   offset: int = 0, limit: int = 50, sort: str = "updated",
+                   descending: bool = True) -> tuple[int, list[StepRecord]]:
+        key = record_key(check_sort(sort))
         with self._lock:
             matches = [
                 r for r in self._steps.values()
                 if (status is None or r.status == status) and (family is None or r.family == family)
                 and (not search or search.lower() in r.step_id.lower())
             ]
-        matches.sort(key=lambda r: r.updated, reverse=True)
+        matches.sort(key=key, reverse=descending)
         return len(matches), matches[offset:offset + limit]
 
     def status_counts(self, family: str | None = None) -> dict[str, int]:
@@ -485,6 +489,8 @@ class MemoryStateStore:
         with self._lock:
             message_id = str(next(self._message_seq))
             self._inbox.setdefault(step_id, []).append((message_id, content))
+            said = self._said.setdefault(step_id, deque(maxlen=MAX_CONVERSATION))
+            said.append((message_id, content, round(self._clock(), 3)))
             self._append("message", step_id, {"message_id": message_id, "content": content})
             self._lock.notify_all()
             return message_id
@@ -502,6 +508,12 @@ class MemoryStateStore:
     def response(self, step_id: str, message_id: str) -> str | None:
         with self._lock:
             return self._responses.get((step_id, message_id))
+
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        with self._lock:
+            said = list(self._said.get(step_id, ()))[-limit:] if limit > 0 else []
+            return [{"message_id": m, "content": c, "sent": t, "response": self._responses.get((step_id, m))}
+                    for m, c, t in said]
 
     def close(self) -> None:
         return None

@@ -26,7 +26,8 @@ from trunq.config import get_config, redact_url, resolve_redis_url
 from trunq.core.errors import StoreUnavailable
 from trunq.core.status import Status, lua_constants
 from trunq.scheduler.keys import KeySpace
-from trunq.scheduler.state import SCHEMA_VERSION, Event, StepRecord
+from trunq.scheduler.sorting import check_sort, sorted_page, updated_page
+from trunq.scheduler.state import MAX_CONVERSATION, SCHEMA_VERSION, Event, StepRecord
 from trunq.scheduler.status_rules import LIVE_FIELDS, ON_RE_ENABLE, ON_REGISTER
 
 EVENTS_MAXLEN = 100_000  # the stream is trimmed to about this many entries
@@ -222,19 +223,29 @@ class RedisStateStore:
 
     @_reports_outage
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
-        index = self._keys.index(status, family)
-        if search:
-            reply = self._run("search", index, search, offset, limit, MAX_SEARCH_SCAN)
+                   offset: int = 0, limit: int = 50, sort: str = "updated",
+                   descending: bool = True) -> tuple[int, list[StepRecord]]:
+        sort = check_sort(sort)
+        if sort != "updated":
+            keys = self._sort_groups(sort, status, family)
+            total, ids = sorted_page(self._redis, keys, MAX_SEARCH_SCAN, needle=search,
+                                     offset=offset, limit=limit, descending=descending)
+        elif search:
+            reply = self._run("search", self._keys.index(status, family), search, offset, limit,
+                              MAX_SEARCH_SCAN, "desc" if descending else "asc")
             total, ids = int(reply[0]), reply[1:]
         else:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.zcard(index)
-            if limit > 0:
-                pipe.zrevrange(index, offset, offset + limit - 1)
-            total, *pages = pipe.execute()
-            ids = pages[0] if pages else []
+            total, ids = updated_page(self._redis, self._keys.index(status, family),
+                                      offset=offset, limit=limit, descending=descending)
         return total, [record for record in self.get_many(ids) if record is not None]
+
+    def _sort_groups(self, sort: str, status: str | None, family: str | None) -> list[str]:
+        """The index sets whose concatenation (in this order) is the ``sort`` order's groups."""
+        if sort == "status" and status is None:
+            return [self._keys.index(s, family) for s in sorted(self.status_counts(family))]
+        if sort == "family" and family is None:
+            return [self._keys.index(status, f) for f in sorted(self.family_counts())]
+        return [self._keys.index(status, family)]
 
     @_reports_outage
     def sweep(self, older_than_s: float, limit: int = 500) -> int:
@@ -403,7 +414,14 @@ class RedisStateStore:
     # ---- messages ----------------------------------------------------------------------
     @_reports_outage
     def send_message(self, step_id: str, content: str) -> str:
-        return str(self._run("send_message", step_id, content))
+        return str(self._run("send_message", step_id, content, MAX_CONVERSATION))
+
+    @_reports_outage
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        said = [json.loads(item) for item in self._redis.lrange(self._keys.said(step_id), -limit, -1)]
+        answers = self._redis.hmget(self._keys.responses(step_id), [m[0] for m in said]) if said else []
+        return [{"message_id": m, "content": c, "sent": float(t), "response": a}
+                for (m, c, t), a in zip(said, answers, strict=True)]
 
     @_reports_outage
     def take_messages(self, step_id: str) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from trunq.scheduler.builds import BuildStore
 
 SCHEMA_VERSION = 1
+MAX_CONVERSATION = 200  # messages kept per step for the console
 
 
 @dataclass
@@ -105,8 +106,10 @@ class Records(Protocol):
         """Set display fields (status_message, progress, tracking_url, ...)."""
 
     def list_steps(self, *, status: str | None = None, family: str | None = None, search: str | None = None,
-                   offset: int = 0, limit: int = 50) -> tuple[int, list[StepRecord]]:
-        """One page of steps (newest first) and the total that match."""
+                   offset: int = 0, limit: int = 50, sort: str = "updated",
+                   descending: bool = True) -> tuple[int, list[StepRecord]]:
+        """One page of steps and the total that match, in ``sort`` order (one of
+        ``trunq.scheduler.sorting.SORTS``; newest first by default), ties broken by step id."""
 
     def status_counts(self, family: str | None = None) -> dict[str, int]: ...
 
@@ -226,6 +229,10 @@ class Inbox(Protocol):
         """Remove and return the queued (message id, content) pairs."""
 
     def respond(self, step_id: str, message_id: str, response: str) -> None: ...
+
+    def conversation(self, step_id: str, limit: int = MAX_CONVERSATION) -> list[dict[str, Any]]:
+        """The last ``limit`` messages sent to the step, oldest first, each
+        ``{message_id, content, sent, response}`` (``response`` None until answered)."""
 
     def response(self, step_id: str, message_id: str) -> str | None: ...
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from trunq.web import queries, runfiles, tasklists
+from trunq.scheduler.sorting import SORTS
+from trunq.web import lineage, queries, runfiles, tasklists
 from trunq.web.context import web_context
 from trunq.web.errors import ApiError, register_error_handlers
 
@@ -59,8 +60,19 @@ def steps() -> Any:
     page = queries.step_page(
         context.store, status=status.upper() if status else None, family=_text_arg("family"),
         search=_text_arg("search"), offset=_int_arg("offset", 0, 0, 10**9),
-        limit=_int_arg("limit", 50, 1, context.settings.page_size_max))
+        limit=_int_arg("limit", 50, 1, context.settings.page_size_max), **_sort_args())
     return jsonify(page)
+
+
+def _sort_args() -> dict[str, Any]:
+    """``sort`` (one of the store's orders) and ``order`` (asc/desc, default desc)."""
+    sort = _text_arg("sort") or "updated"
+    if sort not in SORTS:
+        raise ApiError(400, f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    order = (_text_arg("order") or "desc").lower()
+    if order not in ("asc", "desc"):
+        raise ApiError(400, f"order must be asc or desc, got {order!r}")
+    return {"sort": sort, "descending": order == "desc"}
 
 
 @blueprint.get("/step")
@@ -71,6 +83,19 @@ def step() -> Any:
     if detail is None:
         raise ApiError(404, "no such step")
     return jsonify(detail)
+
+
+@blueprint.get("/step/<direction>")
+def step_lineage(direction: str) -> Any:
+    """``/api/step/upstream`` or ``/api/step/downstream``: a node's ancestors or descendants."""
+    if direction not in lineage.DIRECTIONS:
+        raise ApiError(404, f"no such view {direction!r}: use upstream or downstream")
+    context = web_context()
+    found = lineage.lineage(context.store, _step_id_arg(), direction, depth=_int_arg("depth", 3, 1, 50),
+                            limit=_int_arg("limit", 200, 1, context.settings.graph_max_nodes))
+    if found is None:
+        raise ApiError(404, "no such step")
+    return jsonify(found)
 
 
 @blueprint.get("/step/runs")

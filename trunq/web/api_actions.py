@@ -84,6 +84,14 @@ def message_response() -> Any:
     return jsonify(step_id=record.step_id, message_id=message_id, response=answer, answered=answer is not None)
 
 
+@blueprint.get("/messages")
+@requires_token
+def messages() -> Any:
+    """The step's conversation: every message sent (the last few hundred) and its answer."""
+    record = _existing_step()
+    return jsonify(step_id=record.step_id, messages=web_context().store.conversation(record.step_id))
+
+
 @blueprint.post("/re-enable")
 @requires_token
 def re_enable() -> Any:

@@ -41,9 +41,11 @@ def step_summary(record: StepRecord) -> dict[str, Any]:
 
 
 def step_page(store: StateStore, *, status: str | None, family: str | None, search: str | None,
-              offset: int, limit: int) -> dict[str, Any]:
-    total, records = store.list_steps(status=status, family=family, search=search, offset=offset, limit=limit)
-    return {"total": total, "offset": offset, "limit": limit, "steps": [step_summary(r) for r in records]}
+              offset: int, limit: int, sort: str = "updated", descending: bool = True) -> dict[str, Any]:
+    total, records = store.list_steps(status=status, family=family, search=search, offset=offset, limit=limit,
+                                      sort=sort, descending=descending)
+    return {"total": total, "offset": offset, "limit": limit, "sort": sort,
+            "order": "desc" if descending else "asc", "steps": [step_summary(r) for r in records]}
 
 
 def overview(store: StateStore, family: str | None = None) -> dict[str, Any]:

@@ -27,7 +27,8 @@ for _, id in ipairs(ids) do
     redis.call("ZREM", key("idx", "all"), id)
     redis.call("ZREM", key("disabled"), id)
     redis.call("DEL", step, key("fence", id), key("started", id), key("failures", id),
-               key("inbox", id), key("responses", id), key("cancel", id))
+               key("inbox", id), key("responses", id), key("said", id),
+               key("cancel", id))
     removed = removed + 1
   end
 end

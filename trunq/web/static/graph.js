@@ -8,7 +8,18 @@
   const stepId = trunq.page.dataset.stepId;
   const NODE_W = 176, NODE_H = 36, GAP_X = 16, GAP_Y = 56, PER_ROW = 7, MARGIN = 16;
   const collapseSelect = document.getElementById("graph-collapse");
+  const depthSelect = document.getElementById("graph-depth");
+  const LINEAGE_LIMIT = 200;  // nodes of an upstream/downstream view; the rest is "more…"
+  const TITLES = {all: "Dependency graph", upstream: "Upstream", downstream: "Downstream"};
+  const urlParams = new URLSearchParams(location.search);
+  let view = ["upstream", "downstream"].includes(urlParams.get("view")) ? urlParams.get("view") : "all";
+  if (urlParams.get("depth")) depthSelect.value = urlParams.get("depth");
   let lastDrawn = "";
+  // dagre's script comes after this one (see graph.html): the data is asked for meanwhile
+  const dagreLoaded = new Promise((resolve) => {
+    if (window.dagre || document.readyState === "complete") resolve();
+    else window.addEventListener("load", resolve, {once: true});
+  });
 
   function layers(graph) {
     const out = new Map(graph.nodes.map((n) => [n.id, []]));
@@ -88,6 +99,7 @@
   }
 
   function nodeHref(node) {
+    if (node.more_of) return `/graph?id=${encodeURIComponent(node.more_of)}&view=${view}&depth=${depthSelect.value}`;
     if (node.id.startsWith("family:") && node.statuses) return "/steps?family=" + encodeURIComponent(node.family);
     return "/step?id=" + encodeURIComponent(node.id);
   }
@@ -141,11 +153,15 @@
     const info = [`${graph.step_count} steps`, `${graph.nodes.length} nodes`, `${graph.edges.length} edges`];
     if (graph.collapsed) info.push("grouped by family");
     if (graph.truncated) info.push("cut at the node limit");
+    if (graph.direction) info.push(`${graph.direction}, depth ${depthSelect.value}`);
     document.getElementById("graph-info").textContent = info.join(" · ");
   }
 
   async function refresh() {
-    const graph = await getJSON(`/api/graph?id=${encodeURIComponent(stepId)}&collapse=${collapseSelect.value}`);
+    const id = encodeURIComponent(stepId);
+    const graph = await getJSON(view === "all" ? `/api/graph?id=${id}&collapse=${collapseSelect.value}`
+      : `/api/step/${view}?id=${id}&depth=${depthSelect.value}&limit=${LINEAGE_LIMIT}`);
+    await dagreLoaded;
     const signature = JSON.stringify(graph);
     if (signature !== lastDrawn) {
       draw(graph);
@@ -178,6 +194,22 @@
   for (const id of ["graph-search", "graph-focus", "graph-zoom"]) {
     document.getElementById(id).addEventListener("input", applyView);
   }
+  // The view (whole graph, upstream or downstream of this node) lives in the URL: reload keeps it.
+  function showView() {
+    document.getElementById("graph-title").textContent = TITLES[view];
+    for (const button of document.querySelectorAll("#graph-views button")) {
+      button.classList.toggle("selected", button.dataset.view === view);
+      button.setAttribute("aria-pressed", String(button.dataset.view === view));
+    }
+    const q = new URLSearchParams({id: stepId});
+    if (view !== "all") { q.set("view", view); q.set("depth", depthSelect.value); }
+    history.replaceState(null, "", "?" + q);
+  }
+  for (const button of document.querySelectorAll("#graph-views button")) {
+    button.addEventListener("click", () => { view = button.dataset.view; showView(); lastDrawn = ""; refresh(); });
+  }
+  depthSelect.addEventListener("change", () => { showView(); lastDrawn = ""; refresh(); });
+  showView();
   trunq.legend(document.getElementById("legend"));
   collapseSelect.addEventListener("change", () => { lastDrawn = ""; refresh(); });
   poll(refresh);

@@ -70,9 +70,38 @@
     }
   }
 
+  // The console shows the whole conversation kept by the store (sent messages and the
+  // step's answers, oldest first), so a reload loses nothing; sending needs the step running.
+  let conversation = [];
+
   function renderConsole(step) {
     const running = step.status === "RUNNING" || step.status === "BATCH_RUNNING";
-    document.getElementById("console").hidden = !(trunq.actionsOn && step.accepts_messages && running);
+    document.getElementById("console").hidden =
+      !(trunq.actionsOn && step.accepts_messages && (running || conversation.length));
+    document.getElementById("console-form").hidden = !running;
+  }
+
+  function renderConversation() {
+    const log = clear(document.getElementById("console-log"));
+    for (const message of conversation) {
+      const answered = message.response !== null && message.response !== undefined;
+      log.append(el("li", {class: "message", "data-message-id": message.message_id},
+        el("span", {class: "when", text: time(message.sent)}), " ",
+        el("span", {class: "sent", text: message.content}), " → ",
+        el("span", {class: "answer" + (answered ? "" : " pending"),
+                    text: answered ? message.response : "waiting for the step…"})));
+    }
+  }
+
+  async function loadConversation() {
+    if (!trunq.actionsOn || !current || !current.accepts_messages) return;
+    try {
+      conversation = (await action(`/api/step/messages?id=${q(stepId)}`, null, "GET")).messages;
+    } catch (error) {
+      return;  // no token yet: the token form says so; the log stays as it was
+    }
+    renderConversation();
+    renderConsole(current);
   }
 
   async function sendMessage(event) {
@@ -80,39 +109,25 @@
     const input = document.getElementById("console-input");
     const content = input.value;
     if (!content.trim()) return;
-    const entry = el("li", {class: "message"}, el("span", {class: "sent", text: content}), " → ");
-    const answer = el("span", {class: "answer pending", text: "waiting for the step…"});
-    entry.append(answer);
-    document.getElementById("console-log").prepend(entry);
     input.value = "";
     try {
       const sent = await action(`/api/step/message?id=${q(stepId)}`, {content});
-      entry.dataset.messageId = sent.message_id;
-      awaitResponse(sent.message_id, answer);
+      await loadConversation();
+      awaitResponse(sent.message_id);
     } catch (error) {
-      answer.textContent = "not sent: " + error.message;
-      answer.className = "answer error";
+      document.getElementById("console-log").append(el("li", {class: "message"},
+        el("span", {class: "sent", text: content}), " → ",
+        el("span", {class: "answer error", text: "not sent: " + error.message})));
     }
   }
 
-  function awaitResponse(messageId, answer) {
+  // Between polls, look again twice a second until the step answers (at most 10 minutes).
+  function awaitResponse(messageId) {
     const started = Date.now();
     const timer = setInterval(async () => {
-      try {
-        const reply = await action(`/api/step/message?id=${q(stepId)}&message_id=${q(messageId)}`, null, "GET");
-        if (reply.answered) {
-          clearInterval(timer);
-          answer.textContent = reply.response;
-          answer.className = "answer";
-        } else if (Date.now() - started > 10 * 60 * 1000) {
-          clearInterval(timer);
-          answer.textContent = "no answer after 10 minutes";
-        }
-      } catch (error) {
-        clearInterval(timer);
-        answer.textContent = error.message;
-        answer.className = "answer error";
-      }
+      await loadConversation();
+      const message = conversation.find((m) => m.message_id === messageId);
+      if (!message || message.response != null || Date.now() - started > 10 * 60 * 1000) clearInterval(timer);
     }, 500);
   }
 
@@ -152,6 +167,9 @@
 
   async function refresh() {
     let step;
+    // the runs list does not depend on the record: ask for both at once (one round trip of latency)
+    const runsRequest = getJSON("/api/step/runs?id=" + q(stepId));
+    runsRequest.catch(() => {});  // awaited below; a failure there must not go unhandled meanwhile
     try {
       step = await getJSON("/api/step?id=" + q(stepId) + "&deps_offset=" + depsOffset);
     } catch (error) {
@@ -167,6 +185,7 @@
     renderParams(step);
     renderActions(step);
     renderConsole(step);
+    const talking = loadConversation();
     const expl = document.getElementById("step-expl");
     document.getElementById("expl-card").hidden = !step.expl;
     expl.textContent = step.expl || "";
@@ -179,8 +198,9 @@
     document.getElementById("deps-next").disabled = shownTo >= step.deps_total;
     renderLinks("step-dependents", step.dependents);
     document.getElementById("dependents-note").hidden = step.dependents_complete;
-    const runs = await getJSON("/api/step/runs?id=" + q(stepId));
+    const runs = await runsRequest;
     renderRuns(runs.runs);
+    await talking;
     if (current.status === "RUNNING") await refreshLogs();
   }
 

@@ -8,6 +8,7 @@
   const state = {
     status: params.get("status") || "", family: params.get("family") || "",
     search: params.get("search") || "", offset: Number(params.get("offset")) || 0,
+    sort: params.get("sort") || "updated", order: params.get("order") || "desc",
   };
   const statusSelect = document.getElementById("filter-status");
   const familyInput = document.getElementById("filter-family");
@@ -16,6 +17,7 @@
   function query() {
     const q = new URLSearchParams({offset: state.offset, limit: PAGE_SIZE});
     for (const key of ["status", "family", "search"]) if (state[key]) q.set(key, state[key]);
+    if (state.sort !== "updated" || state.order !== "desc") { q.set("sort", state.sort); q.set("order", state.order); }
     return q;
   }
 
@@ -38,9 +40,13 @@
     for (const status of statuses) box.append(chip(status.toLowerCase(), status, counts[status] || 0));
   }
 
+  let familiesShown = "";
   function renderFamilies(familyCounts) {
-    const list = clear(document.getElementById("families"));
     const names = Object.keys(familyCounts).sort().slice(0, 500);
+    const signature = JSON.stringify(names.map((name) => [name, familyCounts[name]]));
+    if (signature === familiesShown) return;  // unchanged: leave the DOM alone on this poll
+    familiesShown = signature;
+    const list = clear(document.getElementById("families"));
     for (const name of names) list.append(el("option", {value: name, text: familyCounts[name] + " steps"}));
   }
 
@@ -64,22 +70,39 @@
     document.getElementById("next").disabled = last >= page.total;
   }
 
-  let statusesFilled = false;
+  // Column headers sort server-side; a second click on the same column flips the order.
+  function renderSortHeaders() {
+    for (const th of document.querySelectorAll("#steps-table th[data-sort]")) {
+      const active = th.dataset.sort === state.sort;
+      th.classList.toggle("sorted", active);
+      th.setAttribute("aria-sort", active ? (state.order === "asc" ? "ascending" : "descending") : "none");
+      th.querySelector(".arrow").textContent = active ? (state.order === "asc" ? " ▲" : " ▼") : "";
+    }
+  }
+  for (const th of document.querySelectorAll("#steps-table th[data-sort]")) {
+    th.append(el("span", {class: "arrow"}));
+    th.addEventListener("click", () => {
+      const column = th.dataset.sort;
+      if (state.sort === column) state.order = state.order === "asc" ? "desc" : "asc";
+      else Object.assign(state, {sort: column, order: column === "updated" ? "desc" : "asc"});
+      state.offset = 0;
+      refresh();
+    });
+  }
+
+  // The statuses come with the page (data-statuses), so the first poll is the data itself.
+  trunq.statuses = (trunq.page.dataset.statuses || "").split(",").filter(Boolean);
+  for (const status of trunq.statuses) statusSelect.append(el("option", {value: status, text: status}));
+  statusSelect.value = state.status;
+
   async function refresh() {
     keepInUrl();
     const family = state.family ? "?family=" + encodeURIComponent(state.family) : "";
-    const [overview, page, config] = await Promise.all([
-      getJSON("/api/overview" + family), getJSON("/api/steps?" + query()),
-      statusesFilled ? null : getJSON("/api/config")]);
-    if (config) {
-      for (const status of config.statuses) statusSelect.append(el("option", {value: status, text: status}));
-      statusSelect.value = state.status;
-      trunq.statuses = config.statuses;
-      statusesFilled = true;
-    }
+    const [overview, page] = await Promise.all([getJSON("/api/overview" + family), getJSON("/api/steps?" + query())]);
     renderCounts(overview.status_counts, trunq.statuses);
     renderFamilies(overview.family_counts);
     renderRows(page);
+    renderSortHeaders();
   }
 
   familyInput.value = state.family;
