@@ -108,6 +108,42 @@ def signal_group(pgid: int, signum: int) -> bool:
     return True
 
 
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Linux: have the kernel send ``signum`` to this process when its parent dies (even by
+    SIGKILL); exits at once when the parent is already gone. Elsewhere a no-op."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, int(signum), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent == 1 or os.getppid() != parent:  # it died before the prctl took effect
+        os.kill(os.getpid(), signum)
+
+
+def kill_descendants(pid: int | None = None) -> list[int]:
+    """SIGKILL every descendant of ``pid`` (default: this process) and the process groups they
+    lead (a task in its own session takes its children along); returns the pids signalled."""
+    try:
+        descendants = psutil.Process(pid or os.getpid()).children(recursive=True)
+    except psutil.Error:
+        return []
+    own_group = os.getpgid(0)
+    for child in descendants:
+        try:
+            group = os.getpgid(child.pid)
+            if group == child.pid and group != own_group:
+                os.killpg(group, signal.SIGKILL)
+            else:
+                os.kill(child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return [child.pid for child in descendants]
+
+
 def group_members(pgid: int) -> list[psutil.Process]:
     """The live (non-zombie) processes of group ``pgid``."""
     members = []

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .. import procs
 from .storage import is_tasklist_dir, looks_intact, task_uuids
+from .supervisor import DIE_WITH_DRIVER
 from .tasklist import TaskList
 
 
@@ -66,6 +69,23 @@ def run(directory: str, nprocesses: int, autokill: float | None, print_errors: b
     # Task and result pickles refer to user modules by name, usually next to the caller.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    os.environ[DIE_WITH_DRIVER] = "1"  # a killed command takes its runners and tasks along
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        failures = _run(tasklist, nprocesses, autokill, print_errors)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        procs.kill_descendants()  # the unfinished tasks stay in todo/: a rerun runs them
+        click.echo(f"trunq: error: interrupted by {signal.Signals(signum).name}: running tasks were stopped; "
+                   "rerun to continue", err=True)
+        raise SystemExit(128 + signum) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if failures:
+        raise SystemExit(1)
+
+
+def _run(tasklist: TaskList, nprocesses: int, autokill: float | None, print_errors: bool) -> int:
     failures = 0
     for task in tasklist.run(nprocesses=nprocesses, autokill=autokill, print_errors=print_errors):
         if task.errorvalue is None:
@@ -73,8 +93,17 @@ def run(directory: str, nprocesses: int, autokill: float | None, print_errors: b
         else:
             failures += 1
             click.echo(f"fail {task.uuid} {_describe_error(task.errorvalue)}")
-    if failures:
-        raise SystemExit(1)
+    return failures
+
+
+class _Interrupted(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise _Interrupted(signum)
 
 
 @tasklist_group.command()

@@ -17,6 +17,7 @@ import signal
 import sys
 import traceback
 
+from .. import procs
 from . import supervisor
 from .supervisor import TaskJob, supervise
 
@@ -51,6 +52,8 @@ def main() -> None:
     os.dup2(2, 1)
     supervisor.FDS_CLOSED_IN_TASK.append(reply.fileno())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the driver; it decides
+    if os.environ.get(supervisor.DIE_WITH_DRIVER):
+        procs.die_with_parent()
     _extend_sys_path()
     session_to_retry = _load_session(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] else None
     for line in sys.stdin:

@@ -54,6 +54,9 @@ class Outcome:
 
 
 # fds a forked task must not keep open (the runner's command and reply pipes).
+# Set by `trunq tasklist run`: runners and task processes die with the command (the Python
+# API instead lets a busy runner finish its task after the driver stops).
+DIE_WITH_DRIVER = "TRUNQ_TASKLIST_DIE_WITH_DRIVER"
 FDS_CLOSED_IN_TASK: list[int] = []
 Launcher = Callable[[TaskJob], "int | subprocess.Popen"]
 
@@ -82,6 +85,8 @@ def _become_task_process(job: TaskJob, out: int, err: int) -> None:
     code = EXIT_FAILED
     try:
         os.setsid()  # own session and process group: autokill's killpg reaches all descendants
+        if os.environ.get(DIE_WITH_DRIVER):
+            procs.die_with_parent()
         for fd in FDS_CLOSED_IN_TASK:
             os.close(fd)
         devnull = os.open(os.devnull, os.O_RDONLY)
