@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .. import procs
+from ..cli.bad_input import BadInput
 from .storage import is_tasklist_dir, looks_intact, task_uuids
 from .supervisor import DIE_WITH_DRIVER
 from .tasklist import TaskList
@@ -19,9 +20,9 @@ from .tasklist import TaskList
 def _open(directory: str) -> TaskList:
     path = Path(directory)
     if not path.exists():
-        raise click.ClickException(f"no such TaskList directory: {directory}")
+        raise BadInput(f"no such TaskList directory: {directory}")
     if not is_tasklist_dir(path):
-        raise click.ClickException(f"{directory} is not a TaskList directory (it needs todo/, done/ and fail/)")
+        raise BadInput(f"{directory} is not a TaskList directory (it needs todo/, done/ and fail/)")
     return TaskList(path, exist_ok=True, pre_clean=False)
 
 
