@@ -53,6 +53,7 @@ from typing import Any
 import click
 
 from trunq import procs
+from trunq.cli.bad_input import BadInput
 from trunq.config import ConfigError, get_config, parse_bool
 
 CATCHUP_POLICIES = ("latest", "all", "none")
@@ -330,16 +331,16 @@ def _parse_time(text: str | None) -> float | None:
     try:
         return datetime.datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise click.ClickException(f"{text!r} is neither epoch seconds nor an ISO date-time") from None
+        raise BadInput(f"{text!r} is neither epoch seconds nor an ISO date-time") from None
 
 
 def _load() -> tuple[list[ScheduleSpec], DaemonOptions]:
     try:
         specs, options = load_schedules(get_config())
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     if not specs:
-        raise click.ClickException("no schedules configured (add a [schedule.NAME] section with cron and command)")
+        raise BadInput("no schedules configured (add a [schedule.NAME] section with cron and command)")
     return specs, options
 
 
@@ -358,7 +359,7 @@ def list_command(count: int, now_text: str | None) -> None:
     try:
         state = StateFile.load(options.state_file)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     for spec in specs:
         entry = state.schedules.get(spec.name, ScheduleState())
         last = "never" if entry.last_tick is None else f"{_local(entry.last_tick):%Y-%m-%d %H:%M}"
@@ -386,13 +387,13 @@ def run_command(poll: float, now_text: str | None, speed: float, until_text: str
     """Start due builds as their cron expressions say, until stopped (SIGTERM or Ctrl-C)."""
     specs, options = _load()
     if speed <= 0 or poll <= 0:
-        raise click.ClickException("--speed and --poll must be positive")
+        raise BadInput("--speed and --poll must be positive")
     start, until = _parse_time(now_text), _parse_time(until_text)
     try:
         daemon = ScheduleDaemon(specs, options, clock=Clock(start, speed),
                                 echo=lambda line: click.echo(line, err=False))
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
     # The fake clock starts with the loop, so a slow start-up does not skip early ticks.
     clock = daemon.clock = Clock(start, speed)
     stopping = []

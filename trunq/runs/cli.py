@@ -20,7 +20,7 @@ def _load_or_exit(name: str) -> Run:
         return load_run(name)
     except RunNotFound as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2)  # a bad argument, as click's usage errors
     except (OSError, ValueError) as exc:
         click.echo(f"Error: run {name!r} has an unreadable record: {exc}", err=True)
         sys.exit(1)

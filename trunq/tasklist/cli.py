@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from trunq.cli.bad_input import BadInput
 from trunq.procs import interrupt_on_sigterm, interrupt_signal
 
 from .storage import is_tasklist_dir, looks_intact, task_uuids
@@ -19,9 +20,9 @@ from .tasklist import TaskList
 def _open(directory: str) -> TaskList:
     path = Path(directory)
     if not path.exists():
-        raise click.ClickException(f"no such TaskList directory: {directory}")
+        raise BadInput(f"no such TaskList directory: {directory}")
     if not is_tasklist_dir(path):
-        raise click.ClickException(f"{directory} is not a TaskList directory (it needs todo/, done/ and fail/)")
+        raise BadInput(f"{directory} is not a TaskList directory (it needs todo/, done/ and fail/)")
     return TaskList(path, exist_ok=True, pre_clean=False)
 
 
@@ -81,7 +82,7 @@ def run(directory: str, nprocesses: int, autokill: float | None, print_errors: b
     except KeyboardInterrupt as exc:
         signum = interrupt_signal(exc)
         # Tasks run in their own sessions and finish on their own; the next run adopts them.
-        click.echo(f"trunq tasklist: interrupted by {signal.Signals(signum).name}: tasks already running "
+        click.echo(f"trunq: error: interrupted by {signal.Signals(signum).name}: tasks already running "
                    "finish on their own; rerun to collect them and run the rest", err=True)
         raise SystemExit(128 + signum) from None
     if failures:

@@ -152,6 +152,19 @@ def _start_adopter(**_: Any) -> None:
     threading.Thread(target=_adopter.run, name="trunq-adopter", daemon=True).start()
 
 
+@signals.worker_ready.connect
+def _ctrl_c_stops_like_sigterm(sender: Any = None, **_: Any) -> None:
+    """Ctrl-C (SIGINT) is the same warm shutdown as SIGTERM and, like it, exits 0: every trunq
+    command that serves until stopped ends 0 when asked to stop (Celery's own SIGINT exits 1)."""
+    from celery.apps.worker import install_worker_int_handler
+    from celery.platforms import EX_OK
+
+    worker = getattr(sender, "controller", None)
+    if worker is None or threading.current_thread() is not threading.main_thread():
+        return
+    install_worker_int_handler(worker, exitcode=EX_OK)
+
+
 @signals.worker_shutdown.connect
 def _stop_heartbeat(**_: Any) -> None:
     _adopter.stop.set()

@@ -35,7 +35,7 @@ def message_command(step_id: str, text: str, timeout: float, redis_url: str | No
         answer = send_and_wait(step_id, text, timeout, redis_url)
     except (MessageError, StoreUnavailable) as exc:
         click.echo(f"trunq: error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, StoreUnavailable) else 1)  # no Redis: as `trunq build`
     click.echo(answer)
 
 
