@@ -15,7 +15,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.redis_fixtures import free_port, redis_server, redis_url  # noqa: F401  (fixtures)
 from tests.waiting import wait_for
 
 TRUNQ = str(Path(sys.executable).with_name("trunq"))
@@ -59,17 +58,6 @@ def _gone(processes: list[psutil.Process]) -> bool:
         except psutil.NoSuchProcess:
             continue
     return True
-
-
-def _stop(process: subprocess.Popen, signum: int, bound: float = 20.0) -> tuple[int, str]:
-    """Send ``signum``; the exit status and stderr, within ``bound`` seconds."""
-    children = _descendants(process.pid)
-    sent = time.monotonic()
-    os.kill(process.pid, signum)
-    _, err = process.communicate(timeout=bound)
-    assert time.monotonic() - sent < bound
-    wait_for(lambda: _gone(children), 20, "every child process to exit")
-    return process.returncode, err
 
 
 def _check_stop(kind: str, signum: int, code: int, err: str) -> None:
