@@ -77,10 +77,10 @@ def test_cancel_kills_and_marks_cancelled(local):
     assert again.stderr.strip() == "Error: run 'sleepy' is not running (status CANCELLED)"
 
 
-def test_unknown_run_names_give_one_line_and_exit_1(runs_dir):
+def test_unknown_run_names_give_one_line_and_exit_2(runs_dir):
     for command in (["logs", "nope"], ["cancel", "nope"]):
         result = trunq(*command)
-        assert result.returncode == 1
+        assert result.returncode == 2  # bad input: the run does not exist
         assert result.stderr.count("\n") == 1
         assert "no run named 'nope'" in result.stderr
         assert "Traceback" not in result.stderr

@@ -198,7 +198,7 @@ def test_journal_tail_cut_by_a_kill_is_skipped(runs_dir, tmp_path):
     with pytest.raises(runs.RunNotFound):
         runs.load_run("Quick_cut_short@2024")
     missing = _cli("logs", "Quick_cut_short@2024")
-    assert missing.returncode == 1 and "no run named" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "no run named" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_step_running_in_a_thread_records_its_own_output(runs_dir, tmp_path):
