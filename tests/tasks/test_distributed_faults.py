@@ -240,7 +240,7 @@ def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_fact
         time.sleep(2)  # the outage itself: nothing answers on the port meanwhile
         blip.redis.start()
         out, err = client.communicate(timeout=90)
-        assert client.returncode == 0, err + out
+        assert client.returncode == 0, err + out + blip.worker_logs()[-4000:]
         assert "7 ran successfully" in out
         counts = Counter(step_id for event, step_id, _, _ in dist_steps.executions(root) if event == "start")
         assert len(counts) == 7 and set(counts.values()) == {1}

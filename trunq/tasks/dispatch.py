@@ -187,7 +187,10 @@ class CeleryExecutor:
             self._resend_waiting()
         now = time.monotonic()
         if not self._slots and now - self._last_worker_seen > NO_WORKER_GRACE_S:
-            raise NoWorkerAlive(f"all trunq workers stopped while steps were waiting: {START_WORKER_HINT}")
+            self._slots = self._live_slots()  # the verdict rests on a fresh read, not a stale one
+            if not self._slots:
+                raise NoWorkerAlive(f"all trunq workers stopped while steps were waiting: {START_WORKER_HINT}")
+            self._last_worker_seen = now
         if now < self._next_renewal or not self._jobs:
             return
         self._next_renewal = now + self.lease_ms / 3000
@@ -199,6 +202,8 @@ class CeleryExecutor:
         timeout). Send the waiting jobs again; a copy whose job did start is refused by the
         fenced start (one start per token), so nothing runs twice."""
         self._outages_seen = getattr(self.store, "outages", 0)
+        # Workers could not beat while Redis was away: their grace starts again now.
+        self._last_worker_seen = time.monotonic()
         waiting = [job for job in self._jobs.values() if not job.worker_started and job not in self._outbox]
         if waiting:
             logger.warning("trunq: Redis was away: sending %d waiting step(s) again", len(waiting))
