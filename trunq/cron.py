@@ -398,9 +398,9 @@ def run_command(poll: float, now_text: str | None, speed: float, until_text: str
     clock = daemon.clock = Clock(start, speed)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    click.echo(f"trunq schedule: {len(specs)} schedule(s), state in {options.state_file}")
-    sys.stdout.flush()
-    try:
+    try:  # the ready line inside: a Ctrl-C right after it still stops cleanly
+        click.echo(f"trunq schedule: {len(specs)} schedule(s), state in {options.state_file}")
+        sys.stdout.flush()
         while not stopping:
             daemon.poll()
             sys.stdout.flush()

@@ -39,11 +39,10 @@ def web_command(host: str, port: int, redis_url: str | None, allow_remote: bool)
         server: Any = create_server(app, host=host, port=port, threads=8, ident="trunq")
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    click.echo(f"trunq web: http://{_url_host(host)}:{server.effective_port}/ "
-               f"(state: {redact_url(settings.redis_url)} {_redis_state(store)}, "
-               f"actions {'on' if settings.actions_enabled else 'off'}, "
-               f"reads {'need the token' if settings.read_token_required else 'open'})", err=True)
-    _serve(server)
+    _serve(server, f"trunq web: http://{_url_host(host)}:{server.effective_port}/ "
+                   f"(state: {redact_url(settings.redis_url)} {_redis_state(store)}, "
+                   f"actions {'on' if settings.actions_enabled else 'off'}, "
+                   f"reads {'need the token' if settings.read_token_required else 'open'})")
     store.close()
 
 
@@ -74,13 +73,15 @@ def _redis_state(store: Any) -> str:
     return "reachable"
 
 
-def _serve(server: Any) -> None:
-    """Run until SIGINT or SIGTERM, then let in-flight requests finish and close the socket."""
+def _serve(server: Any, ready_line: str) -> None:
+    """Say ``ready_line``, then run until SIGINT or SIGTERM; let in-flight requests finish and
+    close the socket. A signal that comes right after the line is a clean stop too."""
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
+        click.echo(ready_line, err=True)
         server.run()  # returns after shutting its threads down on KeyboardInterrupt
     except KeyboardInterrupt:
         pass
