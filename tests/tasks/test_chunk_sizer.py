@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trunq.tasks.chunks import MAX_CHUNK, ChunkSizer, shadow_name
+from trunq.scheduler.chunking import MAX_CHUNK, ChunkSizer
+from trunq.tasks.chunks import shadow_name
 
 
 @dataclass

@@ -16,8 +16,9 @@ from trunq.core import registry
 from trunq.core.events import Event
 from trunq.core.status import Status
 from trunq.execution.execute import Outcome, StoreReporter, execute_step
-from trunq.execution.pool import ProcessPool
+from trunq.execution.pool import ProcessPool, Request
 from trunq.scheduler import leases
+from trunq.scheduler.chunking import ChunkSizer
 from trunq.scheduler.core import Node
 
 
@@ -119,7 +120,8 @@ class InlineExecutor:
 
 
 class PoolExecutor:
-    """Runs steps in ``size`` forked worker processes (``--workers N``)."""
+    """Runs steps in ``size`` forked worker processes (``--workers N``), short steps in
+    adaptive chunks (``scheduler/chunking.py``): one message and one wake-up per chunk."""
 
     finishes_in_store = False
 
@@ -127,22 +129,42 @@ class PoolExecutor:
         self.worker = worker
         self.jobs: dict[int, Job] = {}
         self.pool = ProcessPool(max(1, size), self._on_report, self._on_timeout)
+        self.sizer = ChunkSizer()
+        self._outbox: list[Job] = []  # submitted, handed to idle processes at the next poll
 
     def free_slots(self) -> int:
-        return self.pool.free_slots
+        return max(0, self.pool.free_slots * self.sizer.size - len(self._outbox))
 
     def submit(self, job: Job) -> None:
         self.jobs[job.job_id] = job
-        leases.start(self.worker.store, job.lease, self.worker.worker_id)
-        timeout = job.step.worker_timeout or self.worker.default_timeout
-        self.pool.submit(job.job_id, job.step, timeout)
+        self._outbox.append(job)
+
+    def _timeout(self, job: Job) -> float | None:
+        return job.step.worker_timeout or self.worker.default_timeout
+
+    def _must_travel_alone(self, job: Job) -> bool:
+        return bool(self._timeout(job) or job.members[0].resources)
+
+    def _send(self) -> None:
+        idle = self.pool.free_slots
+        if not self._outbox or not idle:
+            return
+        chunks = self.sizer.split(self._outbox, self.pool.size, self._must_travel_alone)
+        sent, kept = chunks[:idle], chunks[idle:]
+        self._outbox = [job for chunk in kept for job in chunk]
+        for chunk in sent:
+            for job in chunk:  # started when handed over: its lease says so from now on
+                leases.start(self.worker.store, job.lease, self.worker.worker_id)
+            self.pool.submit([Request(job.job_id, job.step, self._timeout(job)) for job in chunk])
 
     def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
         return []  # a dead pool process is reported by the pool as a failed outcome
 
     def poll(self, timeout: float | None) -> list[tuple[Job, Outcome]]:
+        self._send()
         results = []
         for job_id, outcome, new_deps in self.pool.poll(timeout):
+            self.sizer.finished(self.pool.size)
             job = self.jobs.pop(job_id)
             if outcome.status == Status.FAILED and outcome.expl and outcome.expl.startswith("worker process died"):
                 job.step.trigger_event(Event.PROCESS_FAILURE, job.step, outcome.expl)

@@ -1,9 +1,13 @@
 """A reused pool of forked worker processes for ``--workers N`` on one machine.
 
-Each worker process serves steps one at a time over a pipe. The parent waits on the
+Each worker process takes a chunk of steps (one or more) in one pipe message and runs them
+in order, answering "done" for each as it finishes: short steps travel together, so the
+parent pays one wake-up of a child per chunk instead of per step. The parent waits on the
 pipes and on the processes' sentinels together, so a worker that dies mid-step (segfault,
-``os._exit``, the OOM killer) is noticed at once: its step fails with the reason and a
-fresh worker takes its place. ``worker_timeout`` kills a worker whose step runs too long.
+``os._exit``, the OOM killer) is noticed at once: the step it was running (the first of its
+chunk without an answer) fails with the reason, the rest of the chunk goes to the fresh
+worker that takes its place. ``worker_timeout`` kills a worker whose step runs too long (a
+step with a time limit always travels alone).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -90,20 +95,24 @@ def _serve(conn: Connection, inherited: list[Connection], parent_pid: int) -> No
     with step_session():
         while True:
             try:
-                request = conn.recv()
+                chunk = conn.recv()
             except (EOFError, KeyboardInterrupt):
                 return
-            if request is None:
+            if chunk is None:
                 return
-            job_id, key, params = request
-            try:
-                step = registry.class_from_key(key).from_str_params(params)
-                outcome = execute_step(step, _PipeReporter(conn, job_id))
-            except Exception as exc:  # the step could not even be rebuilt here
-                outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
-            new_deps = [(registry.class_key(type(dep)), dep.to_str_params(include_private=True))
-                        for dep in outcome.new_deps]
-            conn.send(("done", job_id, outcome.status, outcome.expl, new_deps))
+            for job_id, key, params in chunk:
+                conn.send(("done", job_id, *_execute(conn, job_id, key, params)))
+
+
+def _execute(conn: Connection, job_id: int, key: str, params: dict[str, str]) -> tuple[str, str | None, list[Any]]:
+    """Run one step in a worker process: (status, explanation, new dependencies as class keys)."""
+    try:
+        step = registry.class_from_key(key).from_str_params(params)
+        outcome = execute_step(step, _PipeReporter(conn, job_id))
+    except Exception as exc:  # the step could not even be rebuilt here
+        outcome = Outcome(FAILED, f"could not load step in worker process: {type(exc).__name__}: {exc}")
+    new_deps = [(registry.class_key(type(dep)), dep.to_str_params(include_private=True)) for dep in outcome.new_deps]
+    return outcome.status, outcome.expl, new_deps
 
 
 class _Worker:
@@ -114,11 +123,23 @@ class _Worker:
         self.process = _CONTEXT.Process(target=_serve, args=(child_end, inherited, os.getpid()), daemon=True)
         self.process.start()
         child_end.close()
-        self.job: int | None = None
+        self.chunk: list[Request] = []  # sent and not answered yet; the first is running
         self.broken = False
         self.deadline: float | None = None
         self.timeout = 0.0
-        self.step: Any = None
+
+    @property
+    def job(self) -> int | None:
+        """The job this process is running now, if any."""
+        return self.chunk[0].job_id if self.chunk else None
+
+    def send(self, chunk: list[Request]) -> None:
+        self.chunk = list(chunk)
+        timeout = chunk[0].timeout if len(chunk) == 1 else None
+        self.timeout = timeout or 0.0
+        self.deadline = time.monotonic() + timeout if timeout else None
+        self.conn.send([(request.job_id, registry.class_key(type(request.step)),
+                         request.step.to_str_params(include_private=True)) for request in chunk])
 
     def stop(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
@@ -133,6 +154,15 @@ class _Worker:
             self.process.kill()  # SIGKILL
             self.process.join()
         self.conn.close()
+
+
+@dataclass
+class Request:
+    """One step for a worker process: ``timeout`` is its worker_timeout (None: no limit)."""
+
+    job_id: int
+    step: Any
+    timeout: float | None = None
 
 
 class ProcessPool:
@@ -151,15 +181,13 @@ class ProcessPool:
 
     @property
     def free_slots(self) -> int:
-        return self.size - sum(1 for worker in self._workers if worker.job is not None)
+        """Processes with nothing to do: each takes one chunk."""
+        return self.size - sum(1 for worker in self._workers if worker.chunk)
 
-    def submit(self, job_id: int, step: Any, timeout: float | None) -> None:
+    def submit(self, chunk: list[Request]) -> None:
+        """Hand ``chunk`` to an idle process; it runs the steps in order."""
         self._ensure_started()
-        worker = next(w for w in self._workers if w.job is None)
-        worker.job, worker.step = job_id, step
-        worker.timeout = timeout or 0.0
-        worker.deadline = time.monotonic() + timeout if timeout else None
-        worker.conn.send((job_id, registry.class_key(type(step)), step.to_str_params(include_private=True)))
+        next(w for w in self._workers if not w.chunk).send(chunk)
 
     def poll(self, timeout: float | None) -> list[tuple[int, Outcome, list[tuple[str, dict[str, str]]]]]:
         """Wait up to ``timeout`` seconds; returns (job id, outcome, new deps as class keys)."""
@@ -178,10 +206,7 @@ class ProcessPool:
         now = time.monotonic()
         for worker in busy:
             if worker.job is not None and worker.deadline is not None and now >= worker.deadline:
-                message = f"timed out after {worker.timeout:g}s (worker_timeout)"
-                if self.on_timeout is not None:
-                    self.on_timeout(worker.step, message)
-                finished.append(self._replace(worker, message, kill=True))
+                finished.append(self._replace(worker, f"timed out after {worker.timeout:g}s (worker_timeout)", timed_out=True))
         return finished
 
     @staticmethod
@@ -205,18 +230,24 @@ class ProcessPool:
             else:
                 _, job_id, status, expl, new_deps = message
                 finished.append((job_id, Outcome(status, expl), new_deps))
-                worker.job, worker.step, worker.deadline = None, None, None
+                worker.chunk.pop(0)
+        if not worker.chunk:
+            worker.deadline = None
         return finished
 
-    def _replace(self, worker: _Worker, reason: str, kill: bool = False) -> tuple[int, Outcome, list[Any]]:
-        job_id = worker.job
+    def _replace(self, worker: _Worker, reason: str, timed_out: bool = False) -> tuple[int, Outcome, list[Any]]:
+        """The step ``worker`` was running fails; a fresh process takes the rest of its chunk."""
+        running, *not_started = worker.chunk
         worker.stop(kill=True)
-        if not kill:
+        if not timed_out:
             reason = f"{reason} while running the step"
         others = [w for w in self._workers if w is not worker]
-        self._workers[self._workers.index(worker)] = _Worker(others)
-        assert job_id is not None
-        return job_id, Outcome(FAILED, reason), []
+        fresh = self._workers[self._workers.index(worker)] = _Worker(others)
+        if not_started:
+            fresh.send(not_started)
+        if self.on_timeout is not None and timed_out:
+            self.on_timeout(running.step, reason)
+        return running.job_id, Outcome(FAILED, reason), []
 
     def close(self) -> None:
         for worker in self._workers:

@@ -25,10 +25,11 @@ from trunq.core.status import Status
 from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler import leases
+from trunq.scheduler.chunking import ChunkSizer
 from trunq.scheduler.redis import StoreUnavailable
 from trunq.tasks.app import CHUNK_TASK_NAME, TASK_NAME, celery_app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
-from trunq.tasks.chunks import ChunkSizer, shadow_name
+from trunq.tasks.chunks import shadow_name
 
 logger = logging.getLogger("trunq")
 
