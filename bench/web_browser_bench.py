@@ -29,19 +29,27 @@ READY = "document.getElementById('live-indicator').title.startsWith('updated')"
 
 
 def serve(app: Any) -> tuple[Any, str]:
-    """The app in a forked process of its own, as deployed (``trunq web``): in this process its
-    threads would share the GIL with Playwright's driver and the timings would measure that."""
-    import logging
+    """The app in a forked process of its own on waitress, as ``trunq web`` serves it: in this
+    process its threads would share the GIL with Playwright's driver and the timings would
+    measure that. The child makes the server (waitress starts its threads at creation)."""
     import multiprocessing
+    import socket
 
-    from werkzeug.serving import make_server
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    process = multiprocessing.get_context("fork").Process(target=server.serve_forever, daemon=True)
+    def run() -> None:
+        from waitress import create_server
+
+        create_server(app, sockets=[listener], threads=8, ident="trunq").run()
+
+    process = multiprocessing.get_context("fork").Process(target=run, daemon=True)
     process.start()
-    server.socket.close()  # the child serves; the parent keeps no listening socket
-    return process, f"http://127.0.0.1:{server.server_port}"
+    port = listener.getsockname()[1]
+    listener.close()  # the child serves; the parent keeps no listening socket
+    return process, f"http://127.0.0.1:{port}"
 
 
 def measure(page: Any, url: str) -> tuple[float, float, int, int]:
@@ -103,7 +111,7 @@ def main() -> None:
 def report(steps: int, rows: list[tuple[str, float, float, int, int]]) -> None:
     ok = all(first < FIRST_DATA_MS and biggest < POLL_BYTES for _, first, _, biggest, _ in rows)
     lines = ["# Web UI in a browser", "",
-             f"`python bench/web_browser_bench.py --steps {steps}`: Chromium (Playwright), app on werkzeug, "
+             f"`python bench/web_browser_bench.py --steps {steps}`: Chromium (Playwright), app on waitress (as `trunq web`), "
              f"redis-server on loopback, polls every {POLL_MS} ms. Budget: first data < {FIRST_DATA_MS:.0f} ms, "
              f"every poll < {POLL_BYTES:,} bytes → **{'PASS' if ok else 'FAIL'}**.", "",
              f"Median of {REPEATS} visits per page, each in a fresh browser context, after one warm-up page. "
