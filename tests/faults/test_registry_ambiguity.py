@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,3 +55,18 @@ def test_reloading_a_module_is_not_ambiguous(tmp_path: Path, monkeypatch: pytest
         assert registry.get_step_cls("FaultsReloaded") is module.FaultsReloaded
     finally:
         sys.modules.pop("faults_reloaded", None)
+
+
+def test_an_unrelated_ambiguous_family_does_not_hide_an_unknown_parameter(tmp_path: Path) -> None:
+    """`trunq build Good --typo 1` names the typo even when two other files define one family."""
+    twin = "import trunq\n\nclass Twin(trunq.Step):\n    pass\n"
+    (tmp_path / "twin_a.py").write_text(twin)
+    (tmp_path / "twin_b.py").write_text(twin)
+    (tmp_path / "good.py").write_text("import trunq\nimport twin_a, twin_b  # noqa\n\n"
+                                      "class Good(trunq.Step):\n    x = trunq.IntParameter()\n")
+    trunq_bin = str(Path(sys.executable).with_name("trunq"))
+    result = subprocess.run([trunq_bin, "build", "--module", "good", "Good", "--x", "1", "--typo", "2",
+                             "--local-scheduler"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert "unknown parameter --typo" in result.stderr and "Traceback" not in result.stderr

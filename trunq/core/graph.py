@@ -44,6 +44,8 @@ def output_paths(step: Any) -> list[str]:
         paths = target_paths(flatten(step.output()) if targets is None else targets)
         try:
             setattr(step, OUTPUT_PATHS, paths)
+            if targets is not None:
+                setattr(step, OUTPUT_TARGETS, None)  # the paths are all that is needed from now on
         except AttributeError:  # an object with __slots__: no memo
             pass
     return paths

@@ -270,7 +270,10 @@ def _class_level(name: str, option: str, root_family: str) -> tuple[str, str, di
                 return family, param_name, params
     bare = name.replace("-", "_")
     for family in registry.families():  # luigi's ``use_cmdline_section = False``: ``--retries 7``
-        cls = registry.get_step_cls(family)
+        try:
+            cls = registry.get_step_cls(family)
+        except registry.AmbiguousStepError:  # an unrelated family's problem, not this option's
+            continue
         if not getattr(cls, "use_cmdline_section", True) and bare in dict(cls.get_params()):
             return family, bare, dict(cls.get_params())
     raise UsageError(f"unknown parameter {option} for {root_family}")

@@ -161,7 +161,7 @@ def describe_group(family: str, group: list[Any]) -> str:
     if len(group) == 1:
         return _short(repr(first), family)
     params = [(name, p) for name, p in first.get_params() if p.significant and p.visibility != ParameterVisibility.PRIVATE]
-    varying = [name for name, _ in params if len({repr(s.param_kwargs[name]) for s in group}) > 1]
+    varying = [name for name, _ in params if _varies(name, group)]
     if len(varying) != 1:
         return _short(repr(first), family) + " ..."
     parts = []
@@ -171,6 +171,13 @@ def describe_group(family: str, group: list[Any]) -> str:
         else:
             parts.append(f"{name}={first._serialize(name, param)}")
     return _short(f"{family}({', '.join(parts)})", family)
+
+
+def _varies(name: str, group: list[Any]) -> bool:
+    """Whether parameter ``name`` differs within ``group``: stops at the first difference
+    (a set of every value's repr would cost a million strings at the end of a big build)."""
+    first = repr(group[0].param_kwargs[name])
+    return any(repr(step.param_kwargs[name]) != first for step in group)
 
 
 def _value_range(param: Any, values: list[Any]) -> str:

@@ -34,14 +34,17 @@ RUN_BY_OTHER = "RUN_BY_OTHER"  # another client or worker holds its lease
 RETRY_WAIT = "RETRY_WAIT"
 
 
-@dataclass(eq=False)
+NO_RESOURCES: dict[str, int] = {}  # shared by the nodes that use none: never mutated, only replaced
+
+
+@dataclass(eq=False, slots=True)  # slots: a node per step, a million of them in a big build
 class Node:
     step_id: str
     step: Any
     deps: list[str] = field(default_factory=list)
     status: str = PENDING
     priority: int = 0
-    resources: dict[str, int] = field(default_factory=dict)
+    resources: dict[str, int] = field(default_factory=lambda: NO_RESOURCES)
     batch_key: Any = None
     max_batch_size: float = float("inf")
     retries_left: int = 0

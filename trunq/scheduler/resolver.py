@@ -14,6 +14,7 @@ from trunq.core.graph import find_cycle
 from trunq.scheduler.core import (
     DONE,
     MISSING_EXT,
+    NO_RESOURCES,
     PENDING,
     SCHEDULING_ERROR,
     Node,
@@ -56,6 +57,8 @@ class Resolver:
         """Discover every step not yet known; returns the new nodes (already linked)."""
         nodes = self.core.nodes
         frontier = []
+        # The ids of this level and the next: older levels are in ``nodes`` already (a set of
+        # every id would be a million strings' worth of hashing at the peak of a big build).
         seen: set[str] = set()
         for step in roots:
             if step.step_id not in nodes and step.step_id not in seen:
@@ -65,15 +68,17 @@ class Resolver:
         while frontier:
             results = self._check_all(frontier)
             next_frontier = []
+            next_seen: set[str] = set()
             for step, result in zip(frontier, results):
                 node, deps = self._make_node(step, result)
                 self.core.add(node)
                 added.append(node)
                 for dep in deps:
-                    if dep.step_id not in nodes and dep.step_id not in seen:
-                        seen.add(dep.step_id)
+                    dep_id = dep.step_id
+                    if dep_id not in nodes and dep_id not in seen and dep_id not in next_seen:
+                        next_seen.add(dep_id)
                         next_frontier.append(dep)
-            frontier = next_frontier
+            frontier, seen = next_frontier, next_seen
         self._refuse_cycles(added)
         for node in added:
             self.core.link(node)
@@ -107,7 +112,7 @@ class Resolver:
         except Exception as exc:
             return self._broken(node, exc, "requires()"), []
         node.deps = [dep.step_id for dep in deps]
-        node.resources = resources
+        node.resources = resources or NO_RESOURCES
         too_big = self._unsatisfiable(resources)
         if too_big:
             return self._refused(node, too_big), []
@@ -146,9 +151,11 @@ class Resolver:
         return node
 
     def _refuse_cycles(self, added: list[Node]) -> None:
+        # A cycle lies within the new nodes (older ones never require newer ones); following
+        # edges into older PENDING nodes costs a little time but no copy of the graph.
         nodes = self.core.nodes
-        pending = dict.fromkeys(node.step_id for node in added if node.status == PENDING)
-        cycle = find_cycle(pending, lambda step_id: (d for d in nodes[step_id].deps if d in pending))
+        pending = (node.step_id for node in added if node.status == PENDING)
+        cycle = find_cycle(pending, lambda step_id: (d for d in nodes[step_id].deps if nodes[d].status == PENDING))
         if cycle:
             names = " -> ".join(repr(nodes[step_id].step) for step_id in cycle)
             raise DependencyCycleError(f"dependency cycle: {names}")
