@@ -128,6 +128,16 @@ def test_acquire_gives_a_token_and_refuses_a_second_holder(store):
     assert store.get("s").status == "RUNNING"
 
 
+def test_acquire_many_leases_each_step_as_acquire_does(store):
+    store.register([record("a"), record("b"), record("c")])
+    held = store.acquire("b", "client-1", LONG_MS)
+    tokens = store.acquire_many(["a", "b", "c"], "client-2", LONG_MS, status="BATCH_RUNNING")
+    assert tokens[1] is None and all(token.startswith("client-2:") for token in (tokens[0], tokens[2]))
+    assert store.holders(["a", "b", "c"]) == [tokens[0], held, tokens[2]]
+    assert [store.get(step_id).status for step_id in "ac"] == ["BATCH_RUNNING", "BATCH_RUNNING"]
+    assert store.acquire_many([], "client-2", LONG_MS) == []
+
+
 def test_acquire_sets_the_requested_status(store):
     store.register([record("s")])
     store.acquire("s", "w", LONG_MS, status="BATCH_RUNNING")

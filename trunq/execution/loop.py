@@ -220,28 +220,55 @@ class Worker:
         if self.stop_reason is not None or time.monotonic() < self._resource_wait_until:
             return
         self._resource_wait_until = 0.0
-        while self._dispatcher.free_slots() > 0:
-            members = self.core.next_batch()
-            if members is None:
+        while (free := self._dispatcher.free_slots()) > 0:
+            # (job id, members): jobs whose leases are taken together, in one round trip
+            groups: list[tuple[int, list[Node]]] = []
+            while len(groups) < free:
+                members = self.core.next_batch()
+                if members is None:
+                    break
+                job_id = next(self._jobs)
+                if self.scheduler.shared and members[0].resources:
+                    if not self._take_resources(job_id, members):
+                        break
+                groups.append((job_id, members))
+            if not groups:
                 return
-            if not self._start_job(members):
+            self._start_jobs(groups)
+            if len(groups) < free:  # nothing more is ready (or resources are short)
                 return
 
-    def _start_job(self, members: list[Node]) -> bool:
-        """Take the shared resources and the leases, then submit. False: stop for now."""
-        job_id = next(self._jobs)
-        holder = f"{self.worker_id}:{job_id}"
-        first = members[0]
+    def _take_resources(self, job_id: int, members: list[Node]) -> bool:
+        """The job's shared resources under its holder; else it goes back and dispatch pauses."""
+        if leases.acquire_resources(self.store, self._holder(job_id), members[0].resources, self.core.limits,
+                                    self.scheduler.lease_ms, [member.step_id for member in members]):
+            return True
+        self.core.give_back(members)
+        self._resource_wait_until = time.monotonic() + 0.2
+        return False
+
+    def _holder(self, job_id: int) -> str:
+        """Who holds a job's resources: this client's job."""
+        return f"{self.worker_id}:{job_id}"
+
+    def _start_jobs(self, groups: list[tuple[int, list[Node]]]) -> None:
+        """Take the leases of every member of ``groups`` (single steps in one call), then submit."""
         lease_ms = self.scheduler.lease_ms
-        if self.scheduler.shared and first.resources:
-            if not leases.acquire_resources(self.store, holder, first.resources, self.core.limits, lease_ms,
-                                            [member.step_id for member in members]):
-                self.core.give_back(members)
-                self._resource_wait_until = time.monotonic() + 0.2
-                return False
-        status = RUNNING if len(members) == 1 else BATCH_RUNNING
+        singles = [members[0].step_id for _, members in groups if len(members) == 1]
+        tokens = iter(leases.acquire(self.store, singles, self.worker_id, lease_ms, RUNNING) if singles else [])
+        for job_id, members in groups:
+            if len(members) == 1:
+                acquired = [next(tokens)]
+            else:
+                acquired = leases.acquire(self.store, [m.step_id for m in members], self.worker_id, lease_ms,
+                                          BATCH_RUNNING)
+            self._submit_leased(job_id, members, acquired)
+
+    def _submit_leased(self, job_id: int, members: list[Node], acquired: list[str | None]) -> None:
+        """Submit the members whose lease was taken; the others are followed as run elsewhere."""
+        first = members[0]
+        holder = self._holder(job_id)
         leased, tokens = [], []
-        acquired = leases.acquire(self.store, [member.step_id for member in members], self.worker_id, lease_ms, status)
         for member, token in zip(members, acquired):
             if token is None:
                 member.status = RUN_BY_OTHER
@@ -251,13 +278,13 @@ class Worker:
                 tokens.append(token)
         if not leased:
             self.core.abandon(first)
-            if first.resources:
+            if self.scheduler.shared and first.resources:
                 leases.give_back_resources(self.store, holder)
-            return True
-        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder, lease_ms=lease_ms)
-        self._in_flight[job_id] = job
+            return
+        job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder,
+                  lease_ms=self.scheduler.lease_ms)
+        self._in_flight[job.job_id] = job
         self._dispatcher.submit(job)
-        return True
 
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)

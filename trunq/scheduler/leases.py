@@ -67,7 +67,9 @@ def acquire_resources(store: Any, holder: str, wants: dict[str, int], limits: di
 def acquire(store: Any, step_ids: Sequence[str], owner: str, lease_ms: int,
             status: str = Status.RUNNING) -> list[str | None]:
     """One lease per step: its fencing token, or None when another execution holds it."""
-    return [store.acquire(step_id, owner, lease_ms, status) for step_id in step_ids]
+    if len(step_ids) == 1:
+        return [store.acquire(step_ids[0], owner, lease_ms, status)]
+    return list(store.acquire_many(step_ids, owner, lease_ms, status))
 
 
 def start(store: Any, lease: Lease, worker: Executor | str) -> bool:

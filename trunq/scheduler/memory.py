@@ -182,6 +182,10 @@ class MemoryStateStore:
                 record.updated = now
             return token
 
+    def acquire_many(self, step_ids: Sequence[str], owner: str, ttl_ms: int,
+                     status: str = Status.RUNNING) -> list[str | None]:
+        return [self.acquire(step_id, owner, ttl_ms, status) for step_id in step_ids]
+
     def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
               worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
         with self._lock:

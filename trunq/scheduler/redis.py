@@ -165,13 +165,26 @@ class RedisStateStore:
                 time.sleep(min(pause, deadline - now))
                 pause = min(pause * 2, 1.0)
 
-    def _run(self, name: str, *args: Any) -> Any:
+    def _script(self, name: str) -> Any:
         script = self._scripts.get(name)
         if script is None:
             script = self._scripts[name] = self._redis.register_script(_script_source(name))
+        return script
+
+    def _header(self) -> list[Any]:
+        """The arguments every script takes first: the test clock (or ""), key prefix, events cap."""
         now_arg = "" if self._clock is None else str(int(self._clock() * 1000))
-        header = [now_arg, self._keys.prefix, EVENTS_MAXLEN]
-        return script(keys=[self._keys.events], args=[*header, *args])
+        return [now_arg, self._keys.prefix, EVENTS_MAXLEN]
+
+    def _run(self, name: str, *args: Any) -> Any:
+        return self._script(name)(keys=[self._keys.events], args=[*self._header(), *args])
+
+    def _run_many(self, name: str, calls: Sequence[Sequence[Any]]) -> list[Any]:
+        """``_run(name, *args)`` for each ``args`` of ``calls``, in one round trip."""
+        script, pipe = self._script(name), self._redis.pipeline(transaction=False)
+        for args in calls:
+            script(keys=[self._keys.events], args=[*self._header(), *args], client=pipe)
+        return list(pipe.execute())
 
     @property
     def builds(self) -> Any:
@@ -271,6 +284,12 @@ class RedisStateStore:
     def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         token = self._run("acquire", step_id, owner, int(ttl_ms), status)
         return token or None
+
+    @_reports_outage
+    def acquire_many(self, step_ids: Sequence[str], owner: str, ttl_ms: int,
+                     status: str = Status.RUNNING) -> list[str | None]:
+        tokens = self._run_many("acquire", [(step_id, owner, int(ttl_ms), status) for step_id in step_ids])
+        return [token or None for token in tokens]
 
     @_reports_outage
     def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,

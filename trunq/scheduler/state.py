@@ -128,6 +128,10 @@ class Leases(Protocol):
     def acquire(self, step_id: str, owner: str, ttl_ms: int, status: str = Status.RUNNING) -> str | None:
         """Take the step's lease if free: returns a fencing token, else None."""
 
+    def acquire_many(self, step_ids: Sequence[str], owner: str, ttl_ms: int,
+                     status: str = Status.RUNNING) -> list[str | None]:
+        """``acquire`` of each step, in one round trip: each gets its own token, or None."""
+
     def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
               worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
         """The executor begins: True only while ``token`` still holds the lease (and did not
