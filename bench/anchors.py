@@ -2,6 +2,10 @@
 
 - ``bare``: a plain Python loop over the layers doing only what each step must do: check
   that its output is missing, then write it atomically (temp file, rename). The floor.
+- ``step-api``: the workload's own trunq Step classes driven by a plain loop, no engine:
+  build each step, call ``requires()``, check its output and its dependencies' outputs (the
+  run-time check luigi makes too), call ``run()``. The floor for any engine that runs
+  Steps: what is left above it is the engine's own cost.
 - ``dask-threads``: the same graph on dask's threaded scheduler.
 - ``dask-distributed``: the same graph on a local ``distributed`` cluster of 2 worker
   processes (what a user would otherwise pick to spread plain functions over processes).
@@ -39,6 +43,20 @@ def run_bare(n: int, out: str) -> bool:
     for layer in range(n // WIDTH):
         for i in range(WIDTH):
             write_step(out, layer, i)
+    return True
+
+
+def run_step_api(layer_cls: type, n: int, out: str) -> bool:
+    """The ``step-api`` floor: the engine-free calls every step's user code needs."""
+    for layer in range(n // WIDTH):
+        for i in range(WIDTH):
+            step = layer_cls(layer=layer, i=i, out=out)
+            deps = step.requires()
+            if step.output().exists():
+                continue
+            if not all(dep.output().exists() for dep in deps):
+                return False
+            step.run()
     return True
 
 

@@ -3,7 +3,7 @@
     python bench/core_bench.py                 # full table (N = 1k, 10k, 100k; workers 1 and 2)
     python bench/core_bench.py --quick         # N = 1k and 10k only
     python bench/core_bench.py --luigi         # also luigi at N = 1k (it is O(N^2): larger N take minutes)
-    python bench/core_bench.py --anchors       # also the layered graph as a bare loop and on Dask
+    python bench/core_bench.py --anchors       # also the layered graph as a bare loop, engine-free Step calls and on Dask
     python bench/core_bench.py --cpu 200       # also 200 steps burning 20 ms of CPU each, 1 and 2 workers
     python bench/core_bench.py --million       # also layered 1,000,000 steps (1 worker) beside the bare loop
 
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--luigi", action="store_true")
     parser.add_argument("--anchors", action="store_true",
-                        help="layered graph also as a bare loop (every N) and on Dask (N <= 10k)")
+                        help="layered graph also as a bare loop and engine-free Step calls (every N) and on Dask (N <= 10k)")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--no-record", action="store_true", help="switch Run recording off")
     parser.add_argument("--dir", default=tempfile.gettempdir())
@@ -70,7 +70,7 @@ def main() -> None:
                 rows.append(run_case("trunq", "cpu", args.cpu, workers, base, not args.no_record))
                 print(_row(rows[-1]), flush=True)
         if args.million:
-            for engine in ("trunq", "bare"):
+            for engine in ("trunq", "bare", "step-api"):
                 rows.append(run_case(engine, "layered", 1_000_000, 1, base, not args.no_record))
                 print(_row(rows[-1]), flush=True)
         if args.luigi:
@@ -88,19 +88,25 @@ def main() -> None:
 
 
 def _print_ratios(rows: list[dict]) -> None:
-    """trunq's layered wall time over the bare loop's at the same N (the issue-14 target: <= 3)."""
-    bare = {row["n"]: row["seconds"] for row in rows if row["engine"] == "bare"}
-    lines = [f"| layered | {row['n']:,} | {row['workers']} | {row['seconds'] / bare[row['n']]:.2f} |"
-             for row in rows if row["engine"] == "trunq" and row["kind"] == "layered" and bare.get(row["n"])]
+    """trunq's layered wall time over the bare loop's (the issue-14 target: <= 3) and over
+    the step-api floor (the same Step calls without an engine) at the same N."""
+    floors = {engine: {row["n"]: row["seconds"] for row in rows if row["engine"] == engine}
+              for engine in ("bare", "step-api")}
+    lines = []
+    for row in rows:
+        bare, api = floors["bare"].get(row["n"]), floors["step-api"].get(row["n"])
+        if row["engine"] == "trunq" and row["kind"] == "layered" and bare:
+            over_api = f"{row['seconds'] / api:.2f}" if api else "-"
+            lines.append(f"| layered | {row['n']:,} | {row['workers']} | {row['seconds'] / bare:.2f} | {over_api} |")
     if lines:
         print()
-        print("| workload | N | workers | trunq / bare |")
-        print("|---|---|---|---|")
+        print("| workload | N | workers | trunq / bare | trunq / step-api |")
+        print("|---|---|---|---|---|")
         print("\n".join(lines))
 
 
 def _anchor_cases(n: int) -> list[tuple[str, int]]:
-    cases = [("bare", 1)]
+    cases = [("bare", 1), ("step-api", 1)]
     if n <= 10_000:  # Dask's per-task overhead makes larger graphs take minutes
         cases += [("dask-threads", 1), ("dask-threads", 2), ("dask-distributed", 2)]
     return cases

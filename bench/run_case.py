@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from workloads import define, prepare_complete  # noqa: E402
 
-ANCHORS = ("bare", "dask-threads", "dask-distributed")
+ANCHORS = ("bare", "step-api", "dask-threads", "dask-distributed")
 
 
 def _run_anchor(engine: str, n: int, workers: int, out: str) -> tuple[bool, float]:
@@ -30,6 +30,12 @@ def _run_anchor(engine: str, n: int, workers: int, out: str) -> tuple[bool, floa
         finally:
             client.close()
             cluster.close()
+    if engine == "step-api":
+        import trunq
+
+        layer_cls = type(define(trunq, trunq.WrapperStep, trunq.LocalTarget)("layered", n, out).requires()[0])
+        started = time.perf_counter()
+        return anchors.run_step_api(layer_cls, n, out), time.perf_counter() - started
     started = time.perf_counter()
     ok = anchors.run_bare(n, out) if engine == "bare" else anchors.run_dask_threads(n, out, workers)
     return ok, time.perf_counter() - started

@@ -162,10 +162,8 @@ def common_params(step_instance: Any, step_cls: type) -> dict[str, Any]:
     if not (isinstance(step_cls, type) and issubclass(step_cls, Step)):
         raise TypeError("step_cls must be a Step class, not an instance")
     wanted = dict(step_cls.get_params())
-    return {
-        name: wanted[name].normalize(step_instance.param_kwargs[name])
-        for name, _ in step_instance.get_params() if name in wanted
-    }
+    values = step_instance.param_kwargs
+    return {name: wanted[name].normalize(value) for name, value in values.items() if name in wanted}
 
 
 _STEP_BACK: tuple[tuple[type, datetime.timedelta], ...] = (

@@ -105,6 +105,15 @@ def test_clone_uses_an_instance_attribute_that_is_no_parameter():
     assert results[0] == results[1] == "PlmTarget(y=5, z=100, z_attr=42)"
 
 
+def test_param_kwargs_are_the_values_the_step_was_built_with_as_luigi():
+    results = []
+    for classes in (LUIGI, TRUNQ):
+        step = classes.PlmPositional(4, k=6)
+        step.a = 99  # a later attribute change is not a parameter value
+        results.append((step.param_kwargs, step.a, repr(step)))
+    assert results[0] == results[1] == ({"a": 4, "b": 2, "k": 6}, 99, "PlmPositional(a=4, b=2, k=6)")
+
+
 # ---- visibility ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "kwargs",

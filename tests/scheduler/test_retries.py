@@ -86,7 +86,7 @@ def test_dependents_of_a_failed_step_are_reported_as_upstream_failures():
 
 
 def _node(step_id: str, status: str, deps: list[str]) -> Node:
-    node = Node(step_id, None, deps=deps)
+    node = Node(step_id, None, deps=tuple(deps))
     node.status = status
     return node
 

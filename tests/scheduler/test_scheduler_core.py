@@ -8,7 +8,7 @@ from trunq.scheduler.core import BATCH_RUNNING, DONE, FAILED, READY, RUNNING, No
 
 
 def node(step_id, deps=(), priority=0, resources=None, batch_key=None, max_batch=float("inf")):
-    return Node(step_id, SimpleNamespace(name=step_id), deps=list(deps), priority=priority,
+    return Node(step_id, SimpleNamespace(name=step_id), deps=tuple(deps), priority=priority,
                 resources=resources or {}, batch_key=batch_key, max_batch_size=max_batch)
 
 

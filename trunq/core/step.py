@@ -256,8 +256,10 @@ class Step(metaclass=_StepMeta):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         values = self._resolve(args, kwargs)
-        self.param_kwargs: dict[str, Any] = values
-        self.__dict__.update(values)
+        # The values as a tuple in parameter order: a dict per step costs ~120 bytes more.
+        self._param_values = tuple(values.values())
+        for name, value in values.items():  # not __dict__.update: that would give every step its own dict
+            setattr(self, name, value)
         self._step_id: str | None = None
         self._hash: int | None = None
         self._reporter: Any = None
@@ -309,7 +311,7 @@ class Step(metaclass=_StepMeta):
         """Parameter values as text. PRIVATE ones are left out (as luigi does) unless ``include_private``:
         only code that rebuilds the step in another process of the same build asks for them."""
         result = {}
-        for name, param in self._params:
+        for (name, param), value in zip(self._params, self._param_values):
             if only_significant and not param.significant:
                 continue
             visibility = param.visibility
@@ -317,7 +319,6 @@ class Step(metaclass=_StepMeta):
                 only_public or (visibility == ParameterVisibility.PRIVATE and not include_private)
             ):
                 continue
-            value = self.param_kwargs[name]
             result[name] = "" if value is None else param.serialize(value)
         return result
 
@@ -325,7 +326,8 @@ class Step(metaclass=_StepMeta):
     def step_id(self) -> str:
         if self._step_id is None:
             params = {
-                name: self._serialize(name, param) for name, param in self._params
+                name: "" if value is None else param.serialize(value)
+                for (name, param), value in zip(self._params, self._param_values)
                 if param.significant and param.visibility == ParameterVisibility.PUBLIC
             }
             self._step_id = registry.step_id_str(self._family, params)
@@ -333,9 +335,16 @@ class Step(metaclass=_StepMeta):
 
     task_id = step_id
 
-    def _serialize(self, name: str, param: Parameter) -> str:
-        value = self.param_kwargs[name]
-        return "" if value is None else param.serialize(value)
+    def _param_value(self, name: str) -> Any:
+        for (known, _), value in zip(self._params, self._param_values):
+            if known == name:
+                return value
+        raise KeyError(name)
+
+    @property
+    def param_kwargs(self) -> dict[str, Any]:
+        """The parameter values the step was built with, by name (luigi's ``param_kwargs``)."""
+        return {name: value for (name, _), value in zip(self._params, self._param_values)}
 
     def clone(self, cls: type[Step] | None = None, **kwargs: Any) -> Step:
         """A step of ``cls`` (default: this class): each of its parameters takes the value in
@@ -361,7 +370,8 @@ class Step(metaclass=_StepMeta):
     def __repr__(self) -> str:
         # luigi shows every significant parameter; PRIVATE values are kept out of logs here.
         shown = ", ".join(
-            f"{name}={self._serialize(name, param)}" for name, param in self._params
+            f"{name}={'' if value is None else param.serialize(value)}"
+            for (name, param), value in zip(self._params, self._param_values)
             if param.significant and param.visibility != ParameterVisibility.PRIVATE
         )
         return f"{self._family}({shown})"

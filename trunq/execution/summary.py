@@ -167,17 +167,18 @@ def describe_group(family: str, group: list[Any]) -> str:
     parts = []
     for name, param in params:
         if name == varying[0]:
-            parts.append(f"{name}={_value_range(param, [s.param_kwargs[name] for s in group])}")
+            parts.append(f"{name}={_value_range(param, [s._param_value(name) for s in group])}")
         else:
-            parts.append(f"{name}={first._serialize(name, param)}")
+            value = first._param_value(name)
+            parts.append(f"{name}={'' if value is None else param.serialize(value)}")
     return _short(f"{family}({', '.join(parts)})", family)
 
 
 def _varies(name: str, group: list[Any]) -> bool:
     """Whether parameter ``name`` differs within ``group``: stops at the first difference
     (a set of every value's repr would cost a million strings at the end of a big build)."""
-    first = repr(group[0].param_kwargs[name])
-    return any(repr(step.param_kwargs[name]) != first for step in group)
+    first = repr(group[0]._param_value(name))
+    return any(repr(step._param_value(name)) != first for step in group)
 
 
 def _value_range(param: Any, values: list[Any]) -> str:

@@ -41,7 +41,7 @@ NO_RESOURCES: dict[str, int] = {}  # shared by the nodes that use none: never mu
 class Node:
     step_id: str
     step: Any
-    deps: list[str] = field(default_factory=list)
+    deps: tuple[str, ...] = ()
     status: str = PENDING
     priority: int = 0
     resources: dict[str, int] = field(default_factory=lambda: NO_RESOURCES)
@@ -52,10 +52,17 @@ class Node:
     ran_here: bool = False
     ever_failed: bool = False
     expl: str | None = None
-    dependents: list[Node] = field(default_factory=list)
+    dependents: list[Node] | tuple[()] = ()  # a list once some step needs it (most nodes: one)
     unmet: int = 0
     seq: int = 0
     lost: int = 0  # times the executor vanished while running it (distributed mode)
+
+
+def _add_dependent(dep: Node, node: Node) -> None:
+    if dep.dependents:
+        dep.dependents.append(node)
+    else:  # the first: the shared empty tuple becomes the node's own list
+        dep.dependents = [node]
 
 
 class SchedulerCore:
@@ -89,7 +96,7 @@ class SchedulerCore:
         unmet = 0
         for dep_id in node.deps:
             dep = self.nodes[dep_id]
-            dep.dependents.append(node)
+            _add_dependent(dep, node)
             if dep.status != DONE:
                 unmet += 1
             if node.priority > dep.priority:
@@ -116,11 +123,11 @@ class SchedulerCore:
         self._free(members[0])
         for node in members:
             node.status = PENDING
-            node.deps = list(dict.fromkeys(node.deps + dep_ids))
+            node.deps = tuple(dict.fromkeys((*node.deps, *dep_ids)))
             for dep_id in dep_ids:
                 dep = self.nodes[dep_id]
                 if node not in dep.dependents:
-                    dep.dependents.append(node)
+                    _add_dependent(dep, node)
             node.unmet = sum(1 for dep_id in node.deps if self.nodes[dep_id].status != DONE)
             if node.unmet == 0:
                 self._make_ready(node)
@@ -323,9 +330,8 @@ def batch_key_for(step: Any, resources: dict[str, int]) -> Any:
     """Steps coalesce when family, non-batched parameters and resources are equal."""
     if not step.batchable:
         return None
-    fixed = tuple(
-        (name, repr(step.param_kwargs[name])) for name, param in step.get_params() if param.batch_method is None
-    )
+    values = step.param_kwargs
+    fixed = tuple((name, repr(values[name])) for name, param in step.get_params() if param.batch_method is None)
     return (step.step_family, fixed, tuple(sorted(resources.items())))
 
 
@@ -337,6 +343,6 @@ def aggregate_step(members: list[Any]) -> Any:
     kwargs = dict(first.param_kwargs)
     for name, param in first.get_params():
         if param.batch_method is not None:
-            kwargs[name] = param.batch_method([m.param_kwargs[name] for m in members])
+            kwargs[name] = param.batch_method([m._param_value(name) for m in members])
     return type(first)(**kwargs)
 

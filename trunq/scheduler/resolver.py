@@ -111,7 +111,7 @@ class Resolver:
             resources = step.process_resources()
         except Exception as exc:
             return self._broken(node, exc, "requires()"), []
-        node.deps = [dep.step_id for dep in deps]
+        node.deps = tuple([dep.step_id for dep in deps])
         node.resources = resources or NO_RESOURCES
         too_big = self._unsatisfiable(resources)
         if too_big:
