@@ -388,12 +388,14 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         f"- trunq: **{trunq_monitor.per_step(counted):.1f}** ({trunq_monitor.split(counted)}) — "
         f"{trunq_monitor.top(counted)}",
         "",
-        "trunq's per-step commands: the client takes the lease (EVALSHA) and reads finish events in",
-        "batches (XREAD); short steps travel in adaptive chunks (`trunq.execute_chunk`, up to 64",
-        "steps per message), so Celery's publish (LPUSH) and the worker's receive and ack (BRPOP,",
-        "MULTI/ZADD/HSET/EXEC) are paid once per chunk; each member is still started (EVALSHA:",
-        "fencing, start once) and finished (EVALSHA: status, lease release, event) on its own.",
-        "Registering the graph is one EVALSHA per 500 steps. Client = this process's connections.",
+        "trunq's per-step commands: the client takes the leases of a dispatch round in one pipelined",
+        "round trip (one EVALSHA per step) and reads finish events in batches (XREAD); short steps",
+        "travel in adaptive chunks (`trunq.execute_chunk`, up to 64 steps per message), so Celery's",
+        "publish (LPUSH) and the worker's receive and ack (BRPOP, MULTI/ZADD/HSET/EXEC) are paid once",
+        "per chunk; each member is still started (EVALSHA: fencing, start once) and finished (EVALSHA:",
+        "status, lease release, event) on its own, one member's finish and the next one's start in",
+        "one round trip. Registering the graph is one EVALSHA per 500 steps. Client = this process's",
+        "connections.",
         "",
         f"Layered graph: {layered_steps} steps ({layered_steps // 100} layers of 100, each step needs two of "
         f"the layer below), distributed, default worker: **{layered_seconds:.1f} s** "

@@ -138,6 +138,24 @@ def test_acquire_many_leases_each_step_as_acquire_does(store):
     assert store.acquire_many([], "client-2", LONG_MS) == []
 
 
+def test_finish_then_start_ends_one_job_and_begins_the_next_each_fenced(store):
+    store.register([record("a"), record("b"), record("c")])
+    token_a, token_b, token_c = (store.acquire(step_id, "client", LONG_MS) for step_id in "abc")
+    assert store.start("a", token_a, "w1@host", pid=7)
+    finished, started = store.finish_then_start([("a", token_a)], "DONE", expl="ok", step_id="b", token=token_b,
+                                                worker="w1@host", pid=7)
+    assert (finished, started) == ([True], True)
+    assert store.get("a").status == "DONE" and store.holders(["a"]) == [None]
+    assert store.started_by(["b"]) == [token_b] and store.get("b").worker == "w1@host"
+    # a stale finish is refused on its own; a second start of the same token does nothing
+    finished, started = store.finish_then_start([("a", token_a)], "FAILED", step_id="b", token=token_b,
+                                                worker="w1@host")
+    assert (finished, started) == ([False], False) and store.get("a").status == "DONE"
+    finished, started = store.finish_then_start([("b", token_b)], "DONE", step_id="c", token=token_c,
+                                                worker="w1@host")
+    assert (finished, started) == ([True], True)
+
+
 def test_acquire_sets_the_requested_status(store):
     store.register([record("s")])
     store.acquire("s", "w", LONG_MS, status="BATCH_RUNNING")

@@ -121,6 +121,21 @@ def finish(store: Any, lease: Lease, status: str, expl: str | None = None,
     return store.finish(lease.members, status, expl=expl, holder=lease.holder or None)
 
 
+def finish_then_start(store: Any, lease: Lease, status: str, expl: str | None, new_deps: list[dict[str, Any]] | None,
+                      next_lease: Lease, worker: Executor | str) -> bool:
+    """``finish`` of ``lease`` and ``start`` of ``next_lease`` in one round trip; True when the
+    next job started (the finish is fenced on its own, as ``finish``)."""
+    if status == Status.PENDING and new_deps is not None:
+        store.publish("dynamic", lease.step_id, {"deps": new_deps})
+    if isinstance(worker, str):
+        worker = Executor(worker)
+    _, started = store.finish_then_start(
+        lease.members, status, expl=expl, holder=lease.holder or None, step_id=next_lease.step_id,
+        token=next_lease.token, worker=worker.name, pid=worker.pid, worker_id=worker.worker_id,
+        others=next_lease.members[1:])
+    return bool(started)
+
+
 def lost(store: Any, leases: Sequence[Lease]) -> list[Lease]:
     """Jobs whose execution is lost (``Leases.lost``: a dead worker, a vanished queued lease)
     although they never finished; their resources are given back for the next dispatch.

@@ -311,6 +311,13 @@ class MemoryStateStore:
             self._lock.notify_all()
             return results
 
+    def finish_then_start(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+                          holder: str | None = None, step_id: str, token: str, worker: str,
+                          pid: int | None = None, worker_id: str | None = None,
+                          others: Sequence[tuple[str, str]] = ()) -> tuple[list[bool], bool]:
+        finished = self.finish(items, status, expl=expl, holder=holder)
+        return finished, self.start(step_id, token, worker, pid=pid, worker_id=worker_id, others=others)
+
     # ---- cancelling ---------------------------------------------------------------------
     def request_cancel(self, step_id: str, requested_by: str = "") -> bool:
         with self._lock:

@@ -181,10 +181,23 @@ class RedisStateStore:
 
     def _run_many(self, name: str, calls: Sequence[Sequence[Any]]) -> list[Any]:
         """``_run(name, *args)`` for each ``args`` of ``calls``, in one round trip."""
-        script, pipe = self._script(name), self._redis.pipeline(transaction=False)
-        for args in calls:
-            script(keys=[self._keys.events], args=[*self._header(), *args], client=pipe)
-        return list(pipe.execute())
+        return self._run_pipelined([(name, args) for args in calls])
+
+    def _run_pipelined(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Each ``(script name, args)`` of ``calls`` in one round trip, by SHA (a script
+        object in a pipeline would ask SCRIPT EXISTS first: a second round trip each time).
+        A call that found its script gone (Redis restarted) is run again alone, which loads it;
+        the calls that did run are not repeated."""
+        pipe = self._redis.pipeline(transaction=False)
+        for name, args in calls:
+            pipe.evalsha(self._script(name).sha, 1, self._keys.events, *self._header(), *args)
+        results = list(pipe.execute(raise_on_error=False))
+        for index, ((name, args), result) in enumerate(zip(calls, results)):
+            if isinstance(result, redis.exceptions.NoScriptError):
+                results[index] = self._run(name, *args)
+            elif isinstance(result, Exception):
+                raise result
+        return results
 
     @property
     def builds(self) -> Any:
@@ -294,9 +307,7 @@ class RedisStateStore:
     @_reports_outage
     def start(self, step_id: str, token: str, worker: str, *, pid: int | None = None,
               worker_id: str | None = None, others: Sequence[tuple[str, str]] = ()) -> bool:
-        others_json = json.dumps([[other_id, other_token] for other_id, other_token in others]) if others else ""
-        return self._run("start", step_id, token, worker, "" if pid is None else str(int(pid)),
-                         worker_id or "", others_json) == 1
+        return self._run("start", *_start_args(step_id, token, worker, pid, worker_id, others)) == 1
 
     @_reports_outage
     def renew(self, step_id: str, token: str, ttl_ms: int) -> bool:
@@ -327,9 +338,19 @@ class RedisStateStore:
     @_reports_outage
     def finish(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
                holder: str | None = None) -> list[bool]:
-        pairs = [[step_id, token] for step_id, token in items]
-        results = self._run("finish", json.dumps(pairs), status, expl or "", holder or "")
+        results = self._run("finish", *_finish_args(items, status, expl, holder))
         return [flag == 1 for flag in results]
+
+    @_reports_outage
+    def finish_then_start(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+                          holder: str | None = None, step_id: str, token: str, worker: str,
+                          pid: int | None = None, worker_id: str | None = None,
+                          others: Sequence[tuple[str, str]] = ()) -> tuple[list[bool], bool]:
+        finished, started = self._run_pipelined([
+            ("finish", _finish_args(items, status, expl, holder)),
+            ("start", _start_args(step_id, token, worker, pid, worker_id, others)),
+        ])
+        return [flag == 1 for flag in finished], started == 1
 
     # ---- cancelling ---------------------------------------------------------------------
     @_reports_outage
@@ -483,3 +504,13 @@ def connect(url: str, *, namespace: str = "trunq", grace_s: float = 0.0) -> Redi
         raise StoreUnavailable(str(exc)) from None
     store.grace_s = grace_s
     return store
+
+
+def _start_args(step_id: str, token: str, worker: str, pid: int | None, worker_id: str | None,
+                others: Sequence[tuple[str, str]]) -> list[Any]:
+    others_json = json.dumps([[other_id, other_token] for other_id, other_token in others]) if others else ""
+    return [step_id, token, worker, "" if pid is None else str(int(pid)), worker_id or "", others_json]
+
+
+def _finish_args(items: Sequence[tuple[str, str]], status: str, expl: str | None, holder: str | None) -> list[Any]:
+    return [json.dumps([[step_id, token] for step_id, token in items]), status, expl or "", holder or ""]

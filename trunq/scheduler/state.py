@@ -166,6 +166,13 @@ class Leases(Protocol):
         write the status, release the leases and the holder's resources, log an event.
         A pair whose token lost its lease is left alone (False)."""
 
+    def finish_then_start(self, items: Sequence[tuple[str, str]], status: str, *, expl: str | None = None,
+                          holder: str | None = None, step_id: str, token: str, worker: str,
+                          pid: int | None = None, worker_id: str | None = None,
+                          others: Sequence[tuple[str, str]] = ()) -> tuple[list[bool], bool]:
+        """``finish(items, ...)`` then ``start(step_id, token, ...)``, in one round trip: a
+        worker running a chunk ends one member and begins the next together."""
+
 
 class Resources(Protocol):
     """Counted resources: a semaphore per resource, held per holder with expiry."""

@@ -5,7 +5,8 @@ family travel together; steps with a time limit are never chunked (Celery's limi
 whole message).
 
 Worker side, ``run_chunk`` keeps every member a separate job: its own lease, fencing token,
-start-once and fenced finish event, run one after another by ``run_payload_with``. From the
+start-once and fenced finish event, run one after another; one member's finish and the next
+member's start travel in one Redis round trip (``Leases.finish_then_start``). From the
 moment the message arrives the worker renews all members' leases, so the client stops
 renewing the whole chunk as soon as one member starts; if the worker dies, every member
 that did not finish loses its lease and the client dispatches it again, step by step.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trunq.scheduler import leases
 from trunq.tasks import worker_side
 
 CHUNK_PREFIX = "chunk of "
@@ -37,12 +39,32 @@ def run_chunk_with(store: Any, payloads: list[dict[str, Any]], worker: str) -> l
     waiting = [(f"queued|{index}|{id(payloads)}", payload) for index, payload in enumerate(payloads)]
     for key, payload in waiting:  # keep the leases of members not yet started
         keeper.track(key, store, worker_side.payload_lease(payload), None)
-    results = []
-    for key, payload in waiting:
-        if keeper.untrack(key) == worker_side.LOST:
-            results.append("lost")  # another dispatch owns the step now; its start would be refused
-            continue
-        results.append(worker_side.run_payload_with(store, payload, worker))
+    results: list[str] = []
+    ended: worker_side.Ended | None = None  # the member that ran last, its finish not sent yet
+    try:
+        for key, payload in waiting:
+            if keeper.untrack(key) == worker_side.LOST:
+                results.append("lost")  # another dispatch owns the step now; its start would be refused
+                continue
+            lease = worker_side.payload_lease(payload)
+            if ended is None:
+                started = leases.start(store, lease, worker)
+            else:  # one round trip ends the last member and begins this one
+                started = leases.finish_then_start(store, ended.lease, ended.status, ended.expl, ended.new_deps,
+                                                   lease, worker)
+                ended = None
+            if not started:
+                results.append("stale")
+                continue
+            outcome = worker_side.run_started(store, payload, lease)
+            if isinstance(outcome, str):
+                results.append(outcome)
+            else:
+                ended = outcome
+                results.append(outcome.status)
+    finally:
+        if ended is not None:
+            worker_side.finish_ended(store, ended)
     return results
 
 

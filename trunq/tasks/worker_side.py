@@ -252,15 +252,34 @@ def payload_lease(payload: dict[str, Any]) -> leases.Lease:
 def run_payload_with(store: Any, payload: dict[str, Any], worker: leases.Executor | str) -> str:
     """``run_payload``'s Celery-free core against any store (tests run it in-process)."""
     lease = payload_lease(payload)
-    first_id, holder = lease.step_id, lease.holder
     if not leases.start(store, lease, worker):
         return "stale"  # another dispatch of this step owns it now
+    ended = run_started(store, payload, lease)
+    if isinstance(ended, str):
+        return ended
+    finish_ended(store, ended)
+    return ended.status
+
+
+@dataclass
+class Ended:
+    """A job that ran, its fenced finish still to send."""
+
+    lease: leases.Lease
+    status: str
+    expl: str | None
+    new_deps: list[dict[str, Any]] | None
+
+
+def run_started(store: Any, payload: dict[str, Any], lease: leases.Lease) -> Ended | str:
+    """Run the job whose lease ``start`` took: how it ended, or "lost" (nothing to record)."""
+    first_id = lease.step_id
     key = f"{first_id}|{lease.token}"
     interruption = Interruption()
     lease_keeper.track(key, store, lease, interruption)
     try:
         with interruption:
-            outcome = _execute(store, payload, first_id, holder)
+            outcome = _execute(store, payload, first_id, lease.holder)
     except StepCancelled:
         outcome = Outcome(FAILED, CANCEL_REASON)
     finally:
@@ -272,8 +291,11 @@ def run_payload_with(store: Any, payload: dict[str, Any], worker: leases.Executo
     if ended == CANCELLED:
         outcome = Outcome(FAILED, CANCEL_REASON)
     new_deps = [step_reference(dep) for dep in outcome.new_deps] if outcome.status == PENDING else None
-    leases.finish(store, lease, outcome.status, outcome.expl, new_deps)
-    return outcome.status
+    return Ended(lease, outcome.status, outcome.expl, new_deps)
+
+
+def finish_ended(store: Any, ended: Ended) -> None:
+    leases.finish(store, ended.lease, ended.status, ended.expl, ended.new_deps)
 
 
 def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) -> Outcome:
