@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trunq.execution.execute import step_session
 from trunq.scheduler import leases
 from trunq.tasks import worker_side
 
@@ -41,30 +42,32 @@ def run_chunk_with(store: Any, payloads: list[dict[str, Any]], worker: str) -> l
         keeper.track(key, store, worker_side.payload_lease(payload), None)
     results: list[str] = []
     ended: worker_side.Ended | None = None  # the member that ran last, its finish not sent yet
-    try:
-        for key, payload in waiting:
-            if keeper.untrack(key) == worker_side.LOST:
-                results.append("lost")  # another dispatch owns the step now; its start would be refused
-                continue
-            lease = worker_side.payload_lease(payload)
-            if ended is None:
-                started = leases.start(store, lease, worker)
-            else:  # one round trip ends the last member and begins this one
-                started = leases.finish_then_start(store, ended.lease, ended.status, ended.expl, ended.new_deps,
-                                                   lease, worker)
-                ended = None
-            if not started:
-                results.append("stale")
-                continue
-            outcome = worker_side.run_started(store, payload, lease)
-            if isinstance(outcome, str):
-                results.append(outcome)
-            else:
-                ended = outcome
-                results.append(outcome.status)
-    finally:
-        if ended is not None:
-            worker_side.finish_ended(store, ended)
+    # one recording session: the members' Run lines are written in groups, not one write each
+    with step_session():
+        try:
+            for key, payload in waiting:
+                if keeper.untrack(key) == worker_side.LOST:
+                    results.append("lost")  # another dispatch owns the step now; its start would be refused
+                    continue
+                lease = worker_side.payload_lease(payload)
+                if ended is None:
+                    started = leases.start(store, lease, worker)
+                else:  # one round trip ends the last member and begins this one
+                    started = leases.finish_then_start(store, ended.lease, ended.status, ended.expl,
+                                                       ended.new_deps, lease, worker)
+                    ended = None
+                if not started:
+                    results.append("stale")
+                    continue
+                outcome = worker_side.run_started(store, payload, lease)
+                if isinstance(outcome, str):
+                    results.append(outcome)
+                else:
+                    ended = outcome
+                    results.append(outcome.status)
+        finally:
+            if ended is not None:
+                worker_side.finish_ended(store, ended)
     return results
 
 
