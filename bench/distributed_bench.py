@@ -18,6 +18,7 @@ Results go to bench/distributed_results.md.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import shutil
@@ -206,7 +207,7 @@ class CommandMonitor:
 
 
 def measure_raw(steps: int) -> float:
-    import bench_steps
+    bench_steps = importlib.import_module("bench_steps")  # written into the work dir at run time
 
     started = time.perf_counter()
     results = [bench_steps.noop.delay() for _ in range(steps)]
@@ -310,7 +311,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(workdir), os.environ.get("PYTHONPATH", "")])}
     worker = start_worker(workdir, env)
     try:
-        import bench_steps
+        bench_steps = importlib.import_module("bench_steps")
 
         wait_for_worker(url)
         rows = flat_rows(bench_steps, args, "default", (worker.pid, redis_process.pid))

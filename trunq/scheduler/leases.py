@@ -74,10 +74,13 @@ def acquire(store: Any, step_ids: Sequence[str], owner: str, lease_ms: int,
 
 def start(store: Any, lease: Lease, worker: Executor | str) -> bool:
     """Claim the job's steps for ``worker``; False when the token lost its lease or already started."""
-    if isinstance(worker, str):
-        worker = Executor(worker)
+    worker = _executor(worker)
     return bool(store.start(lease.step_id, lease.token, worker.name, pid=worker.pid,
                             worker_id=worker.worker_id, others=lease.members[1:]))
+
+
+def _executor(worker: Executor | str) -> Executor:
+    return Executor(worker) if isinstance(worker, str) else worker
 
 
 def renew(store: Any, lease: Lease) -> bool:
@@ -116,19 +119,21 @@ def finish(store: Any, lease: Lease, status: str, expl: str | None = None,
     ``new_deps`` (step references) are announced first with a ``dynamic`` event, so a
     client reading the PENDING status already knows what to schedule.
     """
+    _announce_new_deps(store, lease, status, new_deps)
+    return store.finish(lease.members, status, expl=expl, holder=lease.holder or None)
+
+
+def _announce_new_deps(store: Any, lease: Lease, status: str, new_deps: list[dict[str, Any]] | None) -> None:
     if status == Status.PENDING and new_deps is not None:
         store.publish("dynamic", lease.step_id, {"deps": new_deps})
-    return store.finish(lease.members, status, expl=expl, holder=lease.holder or None)
 
 
 def finish_then_start(store: Any, lease: Lease, status: str, expl: str | None, new_deps: list[dict[str, Any]] | None,
                       next_lease: Lease, worker: Executor | str) -> bool:
     """``finish`` of ``lease`` and ``start`` of ``next_lease`` in one round trip; True when the
     next job started (the finish is fenced on its own, as ``finish``)."""
-    if status == Status.PENDING and new_deps is not None:
-        store.publish("dynamic", lease.step_id, {"deps": new_deps})
-    if isinstance(worker, str):
-        worker = Executor(worker)
+    _announce_new_deps(store, lease, status, new_deps)
+    worker = _executor(worker)
     _, started = store.finish_then_start(
         lease.members, status, expl=expl, holder=lease.holder or None, step_id=next_lease.step_id,
         token=next_lease.token, worker=worker.name, pid=worker.pid, worker_id=worker.worker_id,
