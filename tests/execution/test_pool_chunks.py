@@ -16,7 +16,7 @@ from trunq.execution import pool as pool_module
 class Tiny(trunq.Step):
     n = trunq.IntParameter()
     root = trunq.Parameter(significant=False)
-    crash_at = trunq.IntParameter(default=-1, significant=False)
+    crash_from = trunq.IntParameter(default=-1, significant=False)
 
     def output(self):
         return trunq.LocalTarget(os.path.join(self.root, f"tiny-{self.n}"))
@@ -24,10 +24,16 @@ class Tiny(trunq.Step):
     def run(self):
         with open(os.path.join(self.root, "runs.log"), "a") as log:  # one line per execution
             log.write(f"{self.n}\n")
-        if self.n == self.crash_at:
+        if crashes(self.n, self.crash_from):
             os._exit(3)
         with self.output().open("w") as f:
             f.write("ok")
+
+
+def crashes(n: int, crash_from: int) -> bool:
+    """From ``crash_from`` on, every 50th step kills its process (several crashes, so at
+    least one strikes inside a chunk whatever sizes the chunks took)."""
+    return 0 <= crash_from <= n and (n - crash_from) % 50 == 0
 
 
 class Timed(Tiny):
@@ -37,12 +43,12 @@ class Timed(Tiny):
 class AllTiny(trunq.WrapperStep):
     count = trunq.IntParameter()
     root = trunq.Parameter(significant=False)
-    crash_at = trunq.IntParameter(default=-1, significant=False)
+    crash_from = trunq.IntParameter(default=-1, significant=False)
     timed = trunq.BoolParameter(default=False, significant=False)
 
     def requires(self):
         family = Timed if self.timed else Tiny
-        return [family(n=n, root=self.root, crash_at=self.crash_at) for n in range(self.count)]
+        return [family(n=n, root=self.root, crash_from=self.crash_from) for n in range(self.count)]
 
 
 @pytest.fixture
@@ -72,16 +78,18 @@ def test_short_steps_travel_in_chunks_and_each_runs_once(tmp_path: Path, sent_ch
 
 
 def test_a_process_that_dies_mid_chunk_fails_only_its_step(tmp_path: Path, sent_chunks: list[list[int]]) -> None:
-    crash_at = 300  # late enough that the chunks have grown
-    result = trunq.build([AllTiny(count=400, root=str(tmp_path), crash_at=crash_at)], workers=2,
+    crash_from = 225  # late enough that the chunks have grown
+    crashing = [n for n in range(400) if crashes(n, crash_from)]
+    result = trunq.build([AllTiny(count=400, root=str(tmp_path), crash_from=crash_from)], workers=2,
                          detailed_summary=True, progress=False)
     assert not result.scheduling_succeeded
-    carrier = next(chunk for chunk in sent_chunks if crash_at in chunk)
-    assert carrier[-1] != crash_at, "the crash should strike inside a chunk"
-    assert [step.n for step in result.categories["failed"]] == [crash_at]
-    assert "exit code 3" in result.worker.core.nodes[Tiny(n=crash_at, root=str(tmp_path)).step_id].expl
-    assert executions(tmp_path) == Counter(range(400))  # the rest of its chunk ran once, elsewhere
-    assert all((tmp_path / f"tiny-{n}").exists() for n in range(400) if n != crash_at)
+    carriers = [next(chunk for chunk in sent_chunks if n in chunk) for n in crashing]
+    assert any(chunk[-1] != n for chunk, n in zip(carriers, crashing)), "a crash should strike inside a chunk"
+    assert sorted(step.n for step in result.categories["failed"]) == crashing
+    nodes = result.worker.core.nodes
+    assert all("exit code 3" in nodes[Tiny(n=n, root=str(tmp_path)).step_id].expl for n in crashing)
+    assert executions(tmp_path) == Counter(range(400))  # the rest of each chunk ran once, elsewhere
+    assert all((tmp_path / f"tiny-{n}").exists() for n in range(400) if n not in crashing)
 
 
 def test_steps_with_a_time_limit_travel_alone(tmp_path: Path, sent_chunks: list[list[int]]) -> None:
