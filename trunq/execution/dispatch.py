@@ -35,6 +35,7 @@ class Job:
     started_at: float = field(default_factory=time.time)
     worker_started: bool = False
     lease_ms: int = 0
+    follows: bool = False  # it waits on the job submitted just before it (see follower_limit)
 
     @property
     def lease_items(self) -> list[tuple[str, str]]:
@@ -58,6 +59,13 @@ class Dispatcher(Protocol):
 
     def free_slots(self) -> int:
         """How many more jobs ``submit`` takes now."""
+
+    def follower_limit(self) -> int:
+        """How many steps may follow a lone step into its process, each run only when the one
+        before it succeeded there (0: this executor runs no followers)."""
+
+    def can_follow(self, step: Any) -> bool:
+        """Whether ``step`` may be a follower."""
 
     def submit(self, job: Job) -> None:
         """Start ``job`` (or queue it)."""
@@ -100,6 +108,12 @@ class InlineExecutor:
     def free_slots(self) -> int:
         return 0 if self._done else 1
 
+    def follower_limit(self) -> int:
+        return 0  # the next step runs here as soon as this one is handled anyway
+
+    def can_follow(self, step: Any) -> bool:
+        return False
+
     def submit(self, job: Job) -> None:
         first = job.members[0]
         store = self.worker.store
@@ -119,6 +133,9 @@ class InlineExecutor:
         return None
 
 
+FOLLOWERS_PER_CHUNK_STEP = 16
+
+
 class PoolExecutor:
     """Runs steps in ``size`` forked worker processes (``--workers N``), short steps in
     adaptive chunks (``scheduler/chunking.py``): one message and one wake-up per chunk."""
@@ -135,6 +152,14 @@ class PoolExecutor:
     def free_slots(self) -> int:
         return max(0, self.pool.free_slots * self.sizer.size - len(self._outbox))
 
+    def follower_limit(self) -> int:
+        # Long: a chain has nothing else to run, and each chunk ends with the pool process
+        # idle while this one handles the last answers and sends the next chunk.
+        return self.sizer.size * FOLLOWERS_PER_CHUNK_STEP - 1
+
+    def can_follow(self, step: Any) -> bool:
+        return not (step.worker_timeout or self.worker.default_timeout)
+
     def submit(self, job: Job) -> None:
         self.jobs[job.job_id] = job
         self._outbox.append(job)
@@ -149,13 +174,16 @@ class PoolExecutor:
         idle = self.pool.free_slots
         if not self._outbox or not idle:
             return
-        chunks = self.sizer.split(self._outbox, self.pool.size, self._must_travel_alone)
+        if self._outbox[-1].follows:  # a lone step and its followers: one chunk, in order
+            chunks = [self._outbox]
+        else:
+            chunks = self.sizer.split(self._outbox, self.pool.size, self._must_travel_alone)
         sent, kept = chunks[:idle], chunks[idle:]
         self._outbox = [job for chunk in kept for job in chunk]
         for chunk in sent:
             for job in chunk:  # started when handed over: its lease says so from now on
                 leases.start(self.worker.store, job.lease, self.worker.worker_id)
-            self.pool.submit([Request(job.job_id, job.step, self._timeout(job)) for job in chunk])
+            self.pool.submit([Request(job.job_id, job.step, self._timeout(job), job.follows) for job in chunk])
 
     def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
         return []  # a dead pool process is reported by the pool as a failed outcome

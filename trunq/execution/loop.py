@@ -221,8 +221,8 @@ class Worker:
             return
         self._resource_wait_until = 0.0
         while (free := self._dispatcher.free_slots()) > 0:
-            # (job id, members): jobs whose leases are taken together, in one round trip
-            groups: list[tuple[int, list[Node]]] = []
+            # (job id, members, follows): jobs whose leases are taken together, in one round trip
+            groups: list[tuple[int, list[Node], bool]] = []
             while len(groups) < free:
                 members = self.core.next_batch()
                 if members is None:
@@ -231,12 +231,23 @@ class Worker:
                 if self.scheduler.shared and members[0].resources:
                     if not self._take_resources(job_id, members):
                         break
-                groups.append((job_id, members))
+                groups.append((job_id, members, False))
             if not groups:
                 return
+            if len(groups) == 1 and self.core.running == 1:
+                groups.extend(self._followers(groups[0][1]))
             self._start_jobs(groups)
             if len(groups) < free:  # nothing more is ready (or resources are short)
                 return
+
+    def _followers(self, members: list[Node]) -> list[tuple[int, list[Node], bool]]:
+        """A lone step (a chain, the last steps of a graph): the steps that wait only on it,
+        and on each other, travel with it when the executor runs them in one process."""
+        limit = self._dispatcher.follower_limit()
+        if len(members) != 1 or limit <= 0:
+            return []
+        chain = self.core.take_followers(members[0], limit, lambda node: self._dispatcher.can_follow(node.step))
+        return [(next(self._jobs), [node], True) for node in chain]
 
     def _take_resources(self, job_id: int, members: list[Node]) -> bool:
         """The job's shared resources under its holder; else it goes back and dispatch pauses."""
@@ -251,20 +262,20 @@ class Worker:
         """Who holds a job's resources: this client's job."""
         return f"{self.worker_id}:{job_id}"
 
-    def _start_jobs(self, groups: list[tuple[int, list[Node]]]) -> None:
+    def _start_jobs(self, groups: list[tuple[int, list[Node], bool]]) -> None:
         """Take the leases of every member of ``groups`` (single steps in one call), then submit."""
         lease_ms = self.scheduler.lease_ms
-        singles = [members[0].step_id for _, members in groups if len(members) == 1]
+        singles = [members[0].step_id for _, members, _ in groups if len(members) == 1]
         tokens = iter(leases.acquire(self.store, singles, self.worker_id, lease_ms, RUNNING) if singles else [])
-        for job_id, members in groups:
+        for job_id, members, follows in groups:
             if len(members) == 1:
                 acquired = [next(tokens)]
             else:
                 acquired = leases.acquire(self.store, [m.step_id for m in members], self.worker_id, lease_ms,
                                           BATCH_RUNNING)
-            self._submit_leased(job_id, members, acquired)
+            self._submit_leased(job_id, members, acquired, follows)
 
-    def _submit_leased(self, job_id: int, members: list[Node], acquired: list[str | None]) -> None:
+    def _submit_leased(self, job_id: int, members: list[Node], acquired: list[str | None], follows: bool) -> None:
         """Submit the members whose lease was taken; the others are followed as run elsewhere."""
         first = members[0]
         holder = self._holder(job_id)
@@ -282,7 +293,7 @@ class Worker:
                 leases.give_back_resources(self.store, holder)
             return
         job = Job(job_id, aggregate_step([m.step for m in leased]), leased, tokens, holder,
-                  lease_ms=self.scheduler.lease_ms)
+                  lease_ms=self.scheduler.lease_ms, follows=follows)
         self._in_flight[job.job_id] = job
         self._dispatcher.submit(job)
 

@@ -2,7 +2,9 @@
 
 Each worker process takes a chunk of steps (one or more) in one pipe message and runs them
 in order, answering "done" for each as it finishes: short steps travel together, so the
-parent pays one wake-up of a child per chunk instead of per step. The parent waits on the
+parent pays one wake-up of a child per chunk instead of per step. A chunk may also carry a
+chain: a lone step and the steps that wait only on it, each run only if the one before it
+succeeded in this process (``Request.follows``). The parent waits on the
 pipes and on the processes' sentinels together, so a worker that dies mid-step (segfault,
 ``os._exit``, the OOM killer) is noticed at once: the step it was running (the first of its
 chunk without an answer) fails with the reason, the rest of the chunk goes to the fresh
@@ -24,11 +26,15 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from trunq.core import registry
+from trunq.core.status import Status
 from trunq.execution import lock
 from trunq.execution.execute import FAILED, Outcome, execute_step, step_session
 
 _CONTEXT = multiprocessing.get_context("fork")
 _PR_SET_PDEATHSIG = 1
+# The answer for a follower whose leader did not end DONE: PENDING with no new
+# dependencies puts it back to wait, as if it had never been handed out.
+NOT_RUN = "not run: the step before it in its chunk did not succeed"
 
 
 def describe_exit(code: int | None) -> str:
@@ -100,8 +106,21 @@ def _serve(conn: Connection, inherited: list[Connection], parent_pid: int) -> No
                 return
             if chunk is None:
                 return
-            for job_id, key, params in chunk:
-                conn.send(("done", job_id, *_execute(conn, job_id, key, params)))
+            _run_chunk(conn, chunk)
+
+
+def _run_chunk(conn: Connection, chunk: list[tuple[int, str, dict[str, str], bool]]) -> None:
+    """Run a chunk's steps in order. A follower (it needs the step before it) runs only when
+    that step ended DONE here; a chunk resent after a crash may start with one: not run."""
+    previous_ok = False
+    for job_id, key, params, follows in chunk:
+        if follows and not previous_ok:
+            conn.send(("done", job_id, Status.PENDING, NOT_RUN, [], None))
+            continue
+        began = time.monotonic()
+        status, expl, new_deps = _execute(conn, job_id, key, params)
+        previous_ok = status == Status.DONE
+        conn.send(("done", job_id, status, expl, new_deps, time.monotonic() - began))
 
 
 def _execute(conn: Connection, job_id: int, key: str, params: dict[str, str]) -> tuple[str, str | None, list[Any]]:
@@ -139,7 +158,7 @@ class _Worker:
         self.timeout = timeout or 0.0
         self.deadline = time.monotonic() + timeout if timeout else None
         self.conn.send([(request.job_id, registry.class_key(type(request.step)),
-                         request.step.to_str_params(include_private=True)) for request in chunk])
+                         request.step.to_str_params(include_private=True), request.follows) for request in chunk])
 
     def stop(self, kill: bool = False) -> None:
         if kill and self.process.is_alive():
@@ -158,11 +177,13 @@ class _Worker:
 
 @dataclass
 class Request:
-    """One step for a worker process: ``timeout`` is its worker_timeout (None: no limit)."""
+    """One step for a worker process: ``timeout`` is its worker_timeout (None: no limit);
+    ``follows``: it needs the step before it in its chunk and runs only if that one succeeded."""
 
     job_id: int
     step: Any
     timeout: float | None = None
+    follows: bool = False
 
 
 class ProcessPool:
@@ -174,6 +195,7 @@ class ProcessPool:
         self.on_report = on_report
         self.on_timeout = on_timeout
         self._workers: list[_Worker] = []
+        self._busy = 0  # workers with a chunk
 
     def _ensure_started(self) -> None:
         while len(self._workers) < self.size:
@@ -182,18 +204,23 @@ class ProcessPool:
     @property
     def free_slots(self) -> int:
         """Processes with nothing to do: each takes one chunk."""
-        return self.size - sum(1 for worker in self._workers if worker.chunk)
+        return self.size - self._busy
+
+    @property
+    def idle(self) -> bool:
+        return not self._busy
 
     def submit(self, chunk: list[Request]) -> None:
         """Hand ``chunk`` to an idle process; it runs the steps in order."""
         self._ensure_started()
         next(w for w in self._workers if not w.chunk).send(chunk)
+        self._busy += 1
 
     def poll(self, timeout: float | None) -> list[tuple[int, Outcome, list[tuple[str, dict[str, str]]]]]:
         """Wait up to ``timeout`` seconds; returns (job id, outcome, new deps as class keys)."""
-        busy = [w for w in self._workers if w.job is not None]
-        if not busy:
+        if not self._busy:
             return []
+        busy = [w for w in self._workers if w.job is not None]
         timeout = self._until_next_deadline(busy, timeout)
         ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout)
         finished = []
@@ -228,16 +255,18 @@ class ProcessPool:
             if message[0] == "report":
                 self.on_report(message[1], message[2], message[3])
             else:
-                _, job_id, status, expl, new_deps = message
-                finished.append((job_id, Outcome(status, expl), new_deps))
+                _, job_id, status, expl, new_deps, seconds = message
+                finished.append((job_id, Outcome(status, expl, duration=seconds), new_deps))
                 worker.chunk.pop(0)
         if not worker.chunk:
             worker.deadline = None
+            self._busy -= 1
         return finished
 
     def _replace(self, worker: _Worker, reason: str, timed_out: bool = False) -> tuple[int, Outcome, list[Any]]:
         """The step ``worker`` was running fails; a fresh process takes the rest of its chunk."""
         running, *not_started = worker.chunk
+        worker.chunk = []
         worker.stop(kill=True)
         if not timed_out:
             reason = f"{reason} while running the step"
@@ -245,6 +274,8 @@ class ProcessPool:
         fresh = self._workers[self._workers.index(worker)] = _Worker(others)
         if not_started:
             fresh.send(not_started)
+        else:
+            self._busy -= 1
         if self.on_timeout is not None and timed_out:
             self.on_timeout(running.step, reason)
         return running.job_id, Outcome(FAILED, reason), []
@@ -253,3 +284,4 @@ class ProcessPool:
         for worker in self._workers:
             worker.stop(kill=worker.job is not None)
         self._workers.clear()
+        self._busy = 0

@@ -209,6 +209,23 @@ class SchedulerCore:
         self.running += 1
         return members
 
+    def take_followers(self, leader: Node, limit: int, eligible: Callable[[Node], bool]) -> list[Node]:
+        """A chain of steps to run right after ``leader`` in its process: each waits only on
+        the one before it. They are RUNNING from now; a follower that could not run comes back
+        through ``set_new_deps(members, [])``."""
+        chain: list[Node] = []
+        current = leader
+        while len(chain) < limit:
+            current = next((user for user in current.dependents
+                            if user.unmet == 1 and user.status == PENDING and user.batch_key is None
+                            and not user.resources and eligible(user)), None)
+            if current is None:
+                break
+            current.status = RUNNING
+            self.running += 1
+            chain.append(current)
+        return chain
+
     def give_back(self, members: list[Node]) -> None:
         """Undo ``next_batch`` (the lease or the shared resources could not be taken)."""
         self.running -= 1

@@ -94,6 +94,12 @@ class CeleryExecutor:
         # Refill by whole chunks: topping up one step at a time would send chunks of one.
         return free if free >= size or (self._outbox and free > 0) else 0
 
+    def follower_limit(self) -> int:
+        return 0  # each member of a Celery chunk is leased and started on its own, by the worker
+
+    def can_follow(self, step: Any) -> bool:
+        return False
+
     # ---- dispatch ----------------------------------------------------------------------
     def submit(self, job: Any) -> None:
         self._jobs[job.members[0].step_id] = job
