@@ -1,6 +1,6 @@
 """Distributed mode throughput: trunq steps on Celery workers beside raw Celery, same Redis.
 
-    python bench/distributed_bench.py [--steps 2000] [--layered 10000] [--repeat 3]
+    python bench/distributed_bench.py [--steps 2000] [--layered 10000] [--repeat 3] [--dir /dev/shm]
 
 Starts a private redis-server on a free loopback port and one `celery -A trunq worker`
 (prefork, 2 processes), measures, and stops both by PID. Reports:
@@ -301,9 +301,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--layered", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", default=None, help="where outputs and Run records go (tmpfs: /dev/shm)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="trunq-dist-bench-"))
+    workdir = Path(tempfile.mkdtemp(prefix="trunq-dist-bench-", dir=args.dir))
     (workdir / "bench_steps.py").write_text(STEPS_MODULE)
     sys.path.insert(0, str(workdir))
     redis_process, url = start_redis(workdir)
@@ -346,7 +347,7 @@ def write_results(args, phases, trips, layered_steps, layered) -> None:  # noqa:
         "# Distributed mode: trunq on Celery workers vs raw Celery",
         "",
         f"`python bench/distributed_bench.py --steps {args.steps} --layered {args.layered} "
-        f"--repeat {args.repeat}` — Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"--repeat {args.repeat}{f' --dir {args.dir}' if args.dir else ''}` — Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average after {os.getloadavg()[0]:.1f}; one redis-server, one "
         "`celery -A trunq worker --pool prefork -c 2`, client, worker and Redis on one machine.",
         "",

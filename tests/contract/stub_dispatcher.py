@@ -41,6 +41,12 @@ class StubDispatcher:
     def free_slots(self) -> int:
         return max(0, self.slots - len(self._jobs))
 
+    def follower_limit(self) -> int:
+        return 0  # as the Celery dispatcher: each message's steps start on their own
+
+    def can_follow(self, step: Any) -> bool:
+        return False
+
     def submit(self, job: Job) -> None:
         self._jobs[job.members[0].step_id] = job
         if job.members[0].step_id in self.drop:

@@ -61,9 +61,11 @@ class Worker:
         from trunq.scheduler.core import SchedulerCore
 
         self.core = SchedulerCore(self.scheduler.resource_limits)
-        threads = 8 if (parallel_scheduling or (parallel_scheduling is None and self.scheduler.shared)) else 0
+        # a shared store's steps often live in remote stores: their checks get threads when slow
+        adaptive = parallel_scheduling is None and self.scheduler.shared
+        threads = 8 if (parallel_scheduling or adaptive) else 0
         policy = self.scheduler.retry_policy
-        self.resolver = Resolver(self.core, threads=threads, attempts=policy.attempts)
+        self.resolver = Resolver(self.core, threads=threads, adaptive=adaptive, attempts=policy.attempts)
         self.executor: Dispatcher | None = None
         self.notifier = notifier
         self.history = history  # a HistoryLog (the runner makes it from config), or None

@@ -81,10 +81,30 @@ def decode_record(fields: dict[str, str]) -> StepRecord:
     return StepRecord.from_dict(data)
 
 
+CHAIN = "+"  # "finish+start": one script running those scripts in turn (see _script_source)
+
+
 @cache
 def _script_source(name: str) -> str:
+    """A script's Lua: the prelude, then its body. A chained name ("finish+start") gives one
+    script running each body in turn, atomically and in one call, as a function whose own
+    ``arg(i)`` reads its slice of ARGV (each slice preceded by its length); it returns the
+    list of the bodies' results."""
     prelude = lua_constants() + (_LUA_DIR / "_common.lua").read_text()
-    return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
+    names = name.split(CHAIN)
+    if len(names) == 1:
+        return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
+    bodies = [f"local function body{index}(arg)\n{(_LUA_DIR / f'{part}.lua').read_text()}\nend"
+              for index, part in enumerate(names)]
+    runner = f"""
+local results, at = {{}}, 3
+for i, body in ipairs({{{", ".join(f"body{index}" for index in range(len(names)))}}}) do
+  local base, count = at + 1, tonumber(ARGV[at + 1])
+  results[i] = body(function(j) return ARGV[base + j] end)
+  at = base + count
+end
+return results"""
+    return "\n".join([prelude, *bodies, runner])
 
 
 def _short_reason(exc: Exception) -> str:
@@ -178,6 +198,13 @@ class RedisStateStore:
 
     def _run(self, name: str, *args: Any) -> Any:
         return self._script(name)(keys=[self._keys.events], args=[*self._header(), *args])
+
+    def _run_chained(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Each ``(script name, args)`` of ``calls`` in turn, in one atomic script call."""
+        args: list[Any] = []
+        for _, call_args in calls:
+            args += [len(call_args), *call_args]
+        return self._run(CHAIN.join(name for name, _ in calls), *args)
 
     def _run_many(self, name: str, calls: Sequence[Sequence[Any]]) -> list[Any]:
         """``_run(name, *args)`` for each ``args`` of ``calls``, in one round trip."""
@@ -346,7 +373,7 @@ class RedisStateStore:
                           holder: str | None = None, step_id: str, token: str, worker: str,
                           pid: int | None = None, worker_id: str | None = None,
                           others: Sequence[tuple[str, str]] = ()) -> tuple[list[bool], bool]:
-        finished, started = self._run_pipelined([
+        finished, started = self._run_chained([
             ("finish", _finish_args(items, status, expl, holder)),
             ("start", _start_args(step_id, token, worker, pid, worker_id, others)),
         ])

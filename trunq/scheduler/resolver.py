@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,9 @@ from trunq.scheduler.core import (
 
 logger = logging.getLogger("trunq")
 
+# A completeness check slower than this on average (a remote store, a database) is worth a
+# thread; a local file's check (a few microseconds) costs more handed to one than made here.
+SLOW_CHECK_S = 0.002
 
 
 def _check(step: Any) -> bool | BaseException:
@@ -36,9 +40,13 @@ def _check(step: Any) -> bool | BaseException:
 class Resolver:
     """Adds steps and everything they require to a SchedulerCore."""
 
-    def __init__(self, core: SchedulerCore, *, threads: int = 0,
+    def __init__(self, core: SchedulerCore, *, threads: int = 0, adaptive: bool = False,
                  attempts: Callable[[Any], int] = lambda step: 1) -> None:
+        """``threads`` > 1: check completeness on a thread pool; with ``adaptive``, only once
+        checks made here prove slow (``SLOW_CHECK_S``)."""
         self.core = core
+        self._adaptive = adaptive
+        self._slow = False
         self.attempts = attempts  # RetryPolicy.attempts: runs of a step before giving up
         # checks of an incomplete ExternalStep ([worker] retry_external_tasks); None: never checked again
         self.external_attempts: Callable[[Any], int] | None = None
@@ -46,6 +54,7 @@ class Resolver:
 
     def use_threads(self, threads: int) -> None:
         """Check completeness with ``threads`` threads from now on (``--parallel-scheduling``)."""
+        self._adaptive = False
         if self._pool is None and threads > 1:
             self._pool = ThreadPoolExecutor(threads)
 
@@ -87,7 +96,16 @@ class Resolver:
     def _check_all(self, steps: list[Any]) -> list[bool | BaseException]:
         if self._pool is None or len(steps) < 2:
             return [_check(step) for step in steps]
-        return list(self._pool.map(_check, steps))
+        if not self._adaptive or self._slow:
+            return list(self._pool.map(_check, steps))
+        results: list[bool | BaseException] = []
+        began = time.perf_counter()
+        for step in steps:
+            results.append(_check(step))
+            if time.perf_counter() - began > SLOW_CHECK_S * len(results):
+                self._slow = True  # from now on every check goes to the threads
+                return results + list(self._pool.map(_check, steps[len(results):]))
+        return results
 
     def _make_node(self, step: Any, complete: bool | BaseException) -> tuple[Node, list[Any]]:
         node = Node(step.step_id, step, priority=int(step.priority or 0))
