@@ -216,14 +216,15 @@ class SchedulerCore:
         chain: list[Node] = []
         current = leader
         while len(chain) < limit:
-            current = next((user for user in current.dependents
-                            if user.unmet == 1 and user.status == PENDING and user.batch_key is None
-                            and not user.resources and eligible(user)), None)
-            if current is None:
+            follower = next((user for user in current.dependents
+                             if user.unmet == 1 and user.status == PENDING and user.batch_key is None
+                             and not user.resources and eligible(user)), None)
+            if follower is None:
                 break
-            current.status = RUNNING
+            follower.status = RUNNING
             self.running += 1
-            chain.append(current)
+            chain.append(follower)
+            current = follower
         return chain
 
     def give_back(self, members: list[Node]) -> None:
