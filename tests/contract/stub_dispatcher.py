@@ -44,7 +44,7 @@ class StubDispatcher:
     def follower_limit(self) -> int:
         return 0  # as the Celery dispatcher: each message's steps start on their own
 
-    def can_follow(self, step: Any) -> bool:
+    def can_chain(self, step: Any) -> bool:
         return False
 
     def submit(self, job: Job) -> None:

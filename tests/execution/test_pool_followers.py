@@ -48,6 +48,13 @@ class TimedLink(Link):
         return TimedLink(n=self.n - 1, root=self.root) if self.n > 0 else []
 
 
+class AfterTimed(Link):
+    """A chain whose first step has a time limit (it must travel alone to keep it)."""
+
+    def requires(self):
+        return AfterTimed(n=self.n - 1, root=self.root) if self.n > 1 else TimedLink(n=0, root=self.root)
+
+
 @pytest.fixture
 def sent_chunks(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, bool]]]:
     """(step number, follows) of every request of every message the pool sends."""
@@ -114,6 +121,12 @@ def test_a_rerun_after_the_failure_continues_the_chain(tmp_path: Path) -> None:
 def test_steps_with_a_time_limit_are_never_followers(tmp_path: Path, sent_chunks) -> None:
     assert build(TimedLink(n=40, root=str(tmp_path))).scheduling_succeeded
     assert sent_chunks and all(len(chunk) == 1 for chunk in sent_chunks)
+
+
+def test_a_step_with_a_time_limit_leads_no_chain(tmp_path: Path, sent_chunks) -> None:
+    assert build(AfterTimed(n=40, root=str(tmp_path))).scheduling_succeeded
+    assert sent_chunks[0] == [(0, False)]
+    assert max(len(chunk) for chunk in sent_chunks) > 1  # the untimed rest do chain
 
 
 def test_one_worker_process_has_no_followers_to_hand_out(tmp_path: Path) -> None:

@@ -64,8 +64,8 @@ class Dispatcher(Protocol):
         """How many steps may follow a lone step into its process, each run only when the one
         before it succeeded there (0: this executor runs no followers)."""
 
-    def can_follow(self, step: Any) -> bool:
-        """Whether ``step`` may be a follower."""
+    def can_chain(self, step: Any) -> bool:
+        """Whether ``step`` may travel in such a chain, first or following."""
 
     def submit(self, job: Job) -> None:
         """Start ``job`` (or queue it)."""
@@ -111,7 +111,7 @@ class InlineExecutor:
     def follower_limit(self) -> int:
         return 0  # the next step runs here as soon as this one is handled anyway
 
-    def can_follow(self, step: Any) -> bool:
+    def can_chain(self, step: Any) -> bool:
         return False
 
     def submit(self, job: Job) -> None:
@@ -157,7 +157,7 @@ class PoolExecutor:
         # idle while this one handles the last answers and sends the next chunk.
         return self.sizer.size * FOLLOWERS_PER_CHUNK_STEP - 1
 
-    def can_follow(self, step: Any) -> bool:
+    def can_chain(self, step: Any) -> bool:
         return not (step.worker_timeout or self.worker.default_timeout)
 
     def submit(self, job: Job) -> None:

@@ -245,10 +245,11 @@ class Worker:
     def _followers(self, members: list[Node]) -> list[tuple[int, list[Node], bool]]:
         """A lone step (a chain, the last steps of a graph): the steps that wait only on it,
         and on each other, travel with it when the executor runs them in one process."""
-        limit = self._dispatcher.follower_limit()
-        if len(members) != 1 or limit <= 0:
+        dispatcher = self._dispatcher
+        limit = dispatcher.follower_limit()
+        if len(members) != 1 or limit <= 0 or not dispatcher.can_chain(members[0].step):
             return []
-        chain = self.core.take_followers(members[0], limit, lambda node: self._dispatcher.can_follow(node.step))
+        chain = self.core.take_followers(members[0], limit, lambda node: dispatcher.can_chain(node.step))
         return [(next(self._jobs), [node], True) for node in chain]
 
     def _take_resources(self, job_id: int, members: list[Node]) -> bool:

@@ -97,7 +97,7 @@ class CeleryExecutor:
     def follower_limit(self) -> int:
         return 0  # each member of a Celery chunk is leased and started on its own, by the worker
 
-    def can_follow(self, step: Any) -> bool:
+    def can_chain(self, step: Any) -> bool:
         return False
 
     # ---- dispatch ----------------------------------------------------------------------
