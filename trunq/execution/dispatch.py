@@ -133,7 +133,7 @@ class InlineExecutor:
         return None
 
 
-FOLLOWERS_PER_CHUNK_STEP = 16
+FOLLOWERS_PER_CHUNK_STEP = 16  # a chain's chunk: this many times the adaptive chunk size
 
 
 class PoolExecutor:

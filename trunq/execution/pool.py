@@ -208,10 +208,6 @@ class ProcessPool:
         """Processes with nothing to do: each takes one chunk."""
         return self.size - self._busy
 
-    @property
-    def idle(self) -> bool:
-        return not self._busy
-
     def submit(self, chunk: list[Request]) -> None:
         """Hand ``chunk`` to an idle process; it runs the steps in order."""
         self._ensure_started()

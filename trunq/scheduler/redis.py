@@ -87,24 +87,14 @@ CHAIN = "+"  # "finish+start": one script running those scripts in turn (see _sc
 @cache
 def _script_source(name: str) -> str:
     """A script's Lua: the prelude, then its body. A chained name ("finish+start") gives one
-    script running each body in turn, atomically and in one call, as a function whose own
-    ``arg(i)`` reads its slice of ARGV (each slice preceded by its length); it returns the
-    list of the bodies' results."""
+    script running each body in turn, atomically and in one call (``lua/_chain.lua``)."""
     prelude = lua_constants() + (_LUA_DIR / "_common.lua").read_text()
     names = name.split(CHAIN)
     if len(names) == 1:
         return prelude + "\n" + (_LUA_DIR / f"{name}.lua").read_text()
-    bodies = [f"local function body{index}(arg)\n{(_LUA_DIR / f'{part}.lua').read_text()}\nend"
-              for index, part in enumerate(names)]
-    runner = f"""
-local results, at = {{}}, 3
-for i, body in ipairs({{{", ".join(f"body{index}" for index in range(len(names)))}}}) do
-  local base, count = at + 1, tonumber(ARGV[at + 1])
-  results[i] = body(function(j) return ARGV[base + j] end)
-  at = base + count
-end
-return results"""
-    return "\n".join([prelude, *bodies, runner])
+    bodies = [f"BODIES[{index}] = function(arg)\n{(_LUA_DIR / f'{part}.lua').read_text()}\nend"
+              for index, part in enumerate(names, 1)]
+    return "\n".join([prelude, "local BODIES = {}", *bodies, (_LUA_DIR / "_chain.lua").read_text()])
 
 
 def _short_reason(exc: Exception) -> str:
