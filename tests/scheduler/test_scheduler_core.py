@@ -106,3 +106,33 @@ def test_dynamic_dependencies_make_a_step_wait_again():
     assert a.status == "PENDING"
     core.finished(core.next_batch(), ok=True)
     assert a.status == READY and extra.status == DONE
+
+
+def test_followers_are_the_chain_that_waits_only_on_a_lone_step():
+    core = SchedulerCore()
+    other = node("other")
+    a, b, c = node("a"), node("b", ["a"]), node("c", ["b"])
+    d = node("d", ["c", "other"])  # waits on another step too: not a follower
+    build(core, a, b, c, d, other)
+    assert sorted(core.next_batch()[0].step_id for _ in range(2)) == ["a", "other"]
+    assert core.take_followers(a, 10, lambda n: True) == [b, c]
+    assert [b.status, c.status, d.status] == [RUNNING, RUNNING, "PENDING"]
+    assert core.running == 4  # other, a, b, c
+    # the leader finishes: its follower stays RUNNING (it runs next in the same process)
+    assert core.finished([a], ok=True) == []
+    # a follower that could not run comes back and is ready once its dependency is done
+    core.set_new_deps([b], [])
+    assert b.status == READY and core.running == 2
+
+
+def test_followers_exclude_batches_resources_and_what_the_executor_refuses():
+    core = SchedulerCore({"db": 1})
+    a = node("a")
+    limited = node("limited", ["a"], resources={"db": 1})
+    batched = node("batched", ["a"], batch_key="k")
+    refused = node("refused", ["a"])
+    build(core, a, limited, batched, refused)
+    core.next_batch()
+    assert core.take_followers(a, 10, lambda n: n.step_id != "refused") == []
+    assert core.take_followers(a, 10, lambda n: True) == [refused]
+    assert core.take_followers(node("lone"), 0, lambda n: True) == []
