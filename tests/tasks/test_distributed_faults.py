@@ -23,6 +23,12 @@ pytestmark = pytest.mark.cluster
 MODULE = ["--module", "dist_steps", "--no-lock"]
 
 
+def finished_outputs(outputs: Path) -> set[str]:
+    """The outputs written so far; a step writing at this instant has only its temporary file
+    ("-trunq-tmp-"), renamed into place when the write ends."""
+    return {path.name for path in outputs.iterdir() if "-trunq-tmp-" not in path.name}
+
+
 def intervals(dist_steps, root: Path) -> dict[str, list[tuple[float, float]]]:
     """step id -> [(start, end)] of every execution (end = inf when it never ended)."""
     opened: dict[tuple[str, int], float] = {}
@@ -185,13 +191,13 @@ def test_redis_restart_loses_no_output_and_a_rerun_finishes(private_cluster, dis
     args = ["build", "DistFan", *MODULE, "--root", str(root), "--width", "8", "--sleep", "0.4"]
     client = private_cluster.spawn(*args)
     outputs = root / "out"
-    wait_for(lambda: len(list(outputs.iterdir())) >= 2, what="two finished steps")
-    before_restart = {path.name for path in outputs.iterdir()}
+    wait_for(lambda: len(finished_outputs(outputs)) >= 2, what="two finished steps")
+    before_restart = finished_outputs(outputs)
     private_cluster.redis.restart()
     out, err = client.communicate(timeout=60)
     if client.returncode != 0:  # a clear error, not a traceback
         assert len(err.strip().splitlines()) == 1 and err.startswith("trunq: error:"), err
-    existing = {path.name for path in outputs.iterdir()}
+    existing = finished_outputs(outputs)
     assert before_restart <= existing
     private_cluster.wait_for_workers(1)  # heartbeats reach the new Redis
     ran_before = {step_id for step_id in intervals(dist_steps, root)}
@@ -200,7 +206,7 @@ def test_redis_restart_loses_no_output_and_a_rerun_finishes(private_cluster, dis
     ran_in_rerun = {step_id for step_id, runs in intervals(dist_steps, root).items()
                     if len(runs) > (1 if step_id in ran_before else 0)}
     assert ran_in_rerun.isdisjoint(existing)  # only what was missing ran again
-    assert len(list(outputs.iterdir())) == 9
+    assert len(finished_outputs(outputs)) == 9
 
 
 def test_concurrent_clients_run_each_step_exactly_once(cluster, dist_steps, root: Path) -> None:
@@ -234,7 +240,7 @@ def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_fact
         args = ["build", "DistFan", *MODULE, "--root", str(root), "--width", "6", "--sleep", "0.5"]
         client = blip.spawn(*args, env=blip.env(TRUNQ__core__lease_seconds="30"))  # the default lease
         outputs = root / "out"
-        wait_for(lambda: len(list(outputs.iterdir())) >= 2, what="two finished steps")
+        wait_for(lambda: len(finished_outputs(outputs)) >= 2, what="two finished steps")
         assert redis_command(blip.redis.port, "SHUTDOWN", "SAVE") == ""  # data kept, as a restart keeps it
         blip.redis.process.wait(timeout=10)
         time.sleep(2)  # the outage itself: nothing answers on the port meanwhile
