@@ -158,17 +158,17 @@ class PoolExecutor:
         return self.sizer.size * FOLLOWERS_PER_CHUNK_STEP - 1
 
     def can_chain(self, step: Any) -> bool:
-        return not (step.worker_timeout or self.worker.default_timeout)
+        return not self._time_limit(step)
 
     def submit(self, job: Job) -> None:
         self.jobs[job.job_id] = job
         self._outbox.append(job)
 
-    def _timeout(self, job: Job) -> float | None:
-        return job.step.worker_timeout or self.worker.default_timeout
+    def _time_limit(self, step: Any) -> float | None:
+        return step.worker_timeout or self.worker.default_timeout
 
     def _must_travel_alone(self, job: Job) -> bool:
-        return bool(self._timeout(job) or job.members[0].resources)
+        return bool(self._time_limit(job.step) or job.members[0].resources)
 
     def _send(self) -> None:
         idle = self.pool.free_slots
@@ -183,7 +183,7 @@ class PoolExecutor:
         for chunk in sent:
             for job in chunk:  # started when handed over: its lease says so from now on
                 leases.start(self.worker.store, job.lease, self.worker.worker_id)
-            self.pool.submit([Request(job.job_id, job.step, self._timeout(job), job.follows) for job in chunk])
+            self.pool.submit([Request(job.job_id, job.step, self._time_limit(job.step), job.follows) for job in chunk])
 
     def lost_jobs(self, in_flight: list[Job]) -> list[Job]:
         return []  # a dead pool process is reported by the pool as a failed outcome

@@ -197,19 +197,15 @@ class RedisStateStore:
         return self._run(CHAIN.join(name for name, _ in calls), *args)
 
     def _run_many(self, name: str, calls: Sequence[Sequence[Any]]) -> list[Any]:
-        """``_run(name, *args)`` for each ``args`` of ``calls``, in one round trip."""
-        return self._run_pipelined([(name, args) for args in calls])
-
-    def _run_pipelined(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Each ``(script name, args)`` of ``calls`` in one round trip, by SHA (a script
-        object in a pipeline would ask SCRIPT EXISTS first: a second round trip each time).
-        A call that found its script gone (Redis restarted) is run again alone, which loads it;
-        the calls that did run are not repeated."""
-        pipe = self._redis.pipeline(transaction=False)
-        for name, args in calls:
-            pipe.evalsha(self._script(name).sha, 1, self._keys.events, *self._header(), *args)
+        """``_run(name, *args)`` for each ``args`` of ``calls``, in one round trip, by SHA (a
+        script object in a pipeline would ask SCRIPT EXISTS first: a second round trip each
+        time). A call that found its script gone (Redis restarted) is run again alone, which
+        loads it; the calls that did run are not repeated."""
+        sha, pipe = self._script(name).sha, self._redis.pipeline(transaction=False)
+        for args in calls:
+            pipe.evalsha(sha, 1, self._keys.events, *self._header(), *args)
         results = list(pipe.execute(raise_on_error=False))
-        for index, ((name, args), result) in enumerate(zip(calls, results)):
+        for index, (args, result) in enumerate(zip(calls, results)):
             if isinstance(result, redis.exceptions.NoScriptError):
                 results[index] = self._run(name, *args)
             elif isinstance(result, Exception):
