@@ -252,6 +252,28 @@ def test_a_redis_blip_of_a_few_seconds_costs_a_pause_not_the_build(tmp_path_fact
         assert len(counts) == 7 and set(counts.values()) == {1}
 
 
+def test_a_redis_restart_while_one_step_runs_and_the_worker_waits_for_more_keeps_the_worker(
+        tmp_path_factory, dist_steps, root: Path) -> None:
+    # One of the worker's two pool slots busy with a late-acknowledged step, the other free, so
+    # its consumer sits in BRPOP when Redis goes: kombu's close of that channel used to raise
+    # AttributeError, and Celery stopped the worker ("Unrecoverable error").
+    with running_cluster(tmp_path_factory.mktemp("restart"), workers=1) as restart:
+        client = restart.spawn("build", "DistLeaf", *MODULE, "--root", str(root), "--n", "0", "--sleep", "4")
+        wait_for(lambda: any(event == "start" for event, *_ in dist_steps.executions(root)), what="the step's start")
+        time.sleep(0.3)  # the consumer is back in BRPOP for the free slot
+        assert redis_command(restart.redis.port, "SHUTDOWN", "SAVE") == ""
+        restart.redis.process.wait(timeout=10)
+        time.sleep(1)
+        restart.redis.start()
+        out, err = client.communicate(timeout=60)
+        logs = restart.worker_logs()
+        assert client.returncode == 0, err + out + logs[-4000:]
+        assert "Unrecoverable error" not in logs, logs[-4000:]
+        assert all(worker.poll() is None for worker in restart.workers)  # alive, and serving:
+        rerun = restart.trunq("build", "DistLeaf", *MODULE, "--root", str(root), "--n", "1")
+        assert rerun.returncode == 0, rerun.stderr + rerun.stdout
+
+
 def test_worker_timeout_is_enforced_on_workers(cluster, dist_steps, root: Path) -> None:
     started = time.monotonic()
     result = cluster.trunq("build", "DistTooSlow", *MODULE, "--root", str(root))

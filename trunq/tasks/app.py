@@ -23,7 +23,7 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 
 from trunq.config import Configuration, get_config, resolve_redis_url
-from trunq.tasks import chunks, supervisors, worker_side
+from trunq.tasks import chunks, redis_transport, supervisors, worker_side
 from trunq.tasks.adopter import Adopter
 
 logger = logging.getLogger("trunq.worker")
@@ -37,6 +37,8 @@ HEARTBEAT_TTL_MS = worker_side.HEARTBEAT_TTL_MS
 # A whole worker that dies (machine lost, main process killed) reports nothing: once its
 # heartbeat expires (HEARTBEAT_TTL_MS, whatever the lease length) its steps run again elsewhere.
 CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT})
+
+redis_transport.install()  # a Redis restart must not stop the worker (see the module)
 
 
 def make_celery(config: Configuration | None = None) -> Celery:
