@@ -214,6 +214,22 @@ def test_finish_writes_status_releases_lease_and_logs_an_event(store):
     assert store.acquire("s", "w", LONG_MS) is not None
 
 
+def test_an_execution_finishes_after_its_lease_and_its_workers_heartbeat_lapsed(store, clock):
+    # A Redis frozen for longer than both TTLs expires them on resume, before the worker beats
+    # again: the step's own finish must still land, or nobody would ever finish it.
+    store.register([record("s"), record("t")])
+    tokens = {sid: store.acquire(sid, "w", TTL_MS) for sid in ("s", "t")}
+    store.heartbeat("w1", {"host": "a"}, TTL_MS)
+    for sid, token in tokens.items():
+        assert store.start(sid, token, "w1@a", pid=1, worker_id="w1")
+    clock.advance(PAST_TTL)
+    assert store.live_workers() == []
+    assert store.finish([("s", tokens["s"])], "DONE") == [True]
+    assert store.get("s").status == "DONE"
+    assert store.lost([("t", tokens["t"])]) == [True]  # given up as lost first: then refused
+    assert store.finish([("t", tokens["t"])], "DONE") == [False]
+
+
 def test_finish_of_a_batch_with_one_stale_token(store, clock):
     store.register([record("a"), record("b"), record("c")])
     stale = store.acquire("b", "w", TTL_MS)

@@ -274,6 +274,28 @@ def test_a_redis_restart_while_one_step_runs_and_the_worker_waits_for_more_keeps
         assert rerun.returncode == 0, rerun.stderr + rerun.stdout
 
 
+def test_a_moment_of_redis_out_of_memory_costs_a_pause_and_keeps_the_workers(
+        tmp_path_factory, dist_steps, root: Path) -> None:
+    with running_cluster(tmp_path_factory.mktemp("oom"), workers=1) as full:
+        args = ["build", "DistFan", *MODULE, "--root", str(root), "--width", "6", "--sleep", "0.5"]
+        client = full.spawn(*args)
+        wait_for(lambda: len(finished_outputs(root / "out")) >= 2, what="two finished steps")
+        assert redis_command(full.redis.port, "CONFIG", "SET", "maxmemory-policy", "noeviction") == "+OK"
+        assert redis_command(full.redis.port, "CONFIG", "SET", "maxmemory", "1mb") == "+OK"  # every write refused
+        time.sleep(2)
+        assert redis_command(full.redis.port, "CONFIG", "SET", "maxmemory", "0") == "+OK"
+        out, err = client.communicate(timeout=60)
+        assert client.returncode == 0, err + out  # the moment cost a pause
+        assert "writes refused by Redis" in err
+        logs = full.worker_logs()
+        assert "Unrecoverable error" not in logs, logs[-4000:]
+        assert all(worker.poll() is None for worker in full.workers)
+        rerun = full.trunq(*args)
+        assert rerun.returncode == 0, rerun.stderr + rerun.stdout
+        counts = Counter(step_id for event, step_id, _, _ in dist_steps.executions(root) if event == "start")
+        assert len(counts) == 7
+
+
 def test_worker_timeout_is_enforced_on_workers(cluster, dist_steps, root: Path) -> None:
     started = time.monotonic()
     result = cluster.trunq("build", "DistTooSlow", *MODULE, "--root", str(root))

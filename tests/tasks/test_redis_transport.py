@@ -30,3 +30,9 @@ def test_a_channel_whose_transport_was_closed_fails_as_a_lost_connection(redis_u
             pass
     channel.closed = True  # nothing left to close against Redis
     connection.release()
+
+
+def test_redis_out_of_memory_is_a_connection_error_so_an_ack_it_refuses_does_not_stop_the_worker() -> None:
+    from redis.exceptions import OutOfMemoryError
+
+    assert issubclass(OutOfMemoryError, redis_transport.Transport.connection_errors)

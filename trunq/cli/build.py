@@ -98,6 +98,9 @@ def error_line(exc: BaseException) -> tuple[str | None, int]:
         return str(exc), exc.exit_code
     if isinstance(exc, ParameterException):
         return str(exc), 2
+    if type(exc).__name__ == "OutOfMemoryError" and type(exc).__module__.startswith("redis"):
+        return ("Redis is out of memory (its maxmemory is reached) and refuses writes; outputs already "
+                "written are kept: free memory or raise maxmemory, then rerun to continue"), 2
     if type(exc).__module__.startswith("redis"):
         return f"lost the connection to Redis: {exc}; outputs already written are kept, rerun to continue", 2
     return None, 1

@@ -220,17 +220,25 @@ class MemoryStateStore:
             self._leases[step_id] = (token, now + ttl_ms / 1000.0)
             return True
 
-    def _holds(self, step_id: str, token: str, now: float) -> bool:
-        current = self._lease_token(step_id, now)
-        return current == token or (current is None and self._may_take_back(step_id, token))
-
     def _may_take_back(self, step_id: str, token: str) -> bool:
         """A lapsed lease of a started, still running step of a live worker, nobody acquired
         since (see renew.lua)."""
         record = self._steps.get(step_id)
+        return (self._is_current_execution(step_id, token) and record is not None
+                and record.worker_id is not None and self._worker_alive(record.worker_id, self._clock()))
+
+    def _is_current_execution(self, step_id: str, token: str) -> bool:
+        """Started under its own fence, still running, its start marker not dropped as lost
+        (the caller has checked that no lease was taken since)."""
+        record = self._steps.get(step_id)
         return (self._started.get(step_id) == token and record is not None and record.status in ACTIVE
-                and record.worker_id is not None and self._worker_alive(record.worker_id, self._clock())
                 and token.rsplit(":", 1)[-1] == str(self._fences.get(step_id)))
+
+    def _finishes(self, step_id: str, token: str, now: float) -> bool:
+        """The execution itself ends: its lease, or, once lapsed, nothing took the step over
+        (its worker's heartbeat may have lapsed meanwhile, as finish.lua)."""
+        current = self._lease_token(step_id, now)
+        return current == token or (current is None and self._is_current_execution(step_id, token))
 
     def lost(self, items: Sequence[tuple[str, str]]) -> list[bool]:
         with self._lock:
@@ -289,7 +297,7 @@ class MemoryStateStore:
             now = self._clock()
             results = []
             for step_id, token in items:
-                if not self._holds(step_id, token, now):
+                if not self._finishes(step_id, token, now):
                     results.append(False)
                     continue
                 self._leases.pop(step_id, None)

@@ -110,7 +110,15 @@ def outage(url: str, exc: Exception) -> StoreUnavailable:
         problem = "refused the password in the URL" if given else \
             "requires a password (put it in the URL: redis://:PASSWORD@host:port/0)"
         return StoreUnavailable(f"Redis at {where} {problem}: authentication failed")
+    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+        return StoreUnavailable(f"Redis at {where} is out of memory (maxmemory reached) and refuses writes: "
+                                "free memory or raise maxmemory, then rerun to continue")
     return StoreUnavailable(f"cannot reach Redis at {where} ({_short_reason(exc)})")
+
+
+# Worth retrying for the grace period: a lost connection, or a Redis at its maxmemory (policy
+# noeviction) refusing writes until memory is freed; either refuses a whole script, never half.
+_PASSING_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError)
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -163,15 +171,16 @@ class RedisStateStore:
                 return call(*args, **kwargs)
             except redis.AuthenticationError as exc:
                 raise outage(self.url, exc) from exc
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except _PASSING_ERRORS as exc:
                 now = time.monotonic()
                 deadline = deadline if deadline is not None else now + self.grace_s
                 if now >= deadline:
                     raise outage(self.url, exc) from exc
                 if pause == 0.05:
                     self.outages += 1
-                    logger.warning("trunq: lost Redis at %s (%s); retrying for up to %.0fs",
-                                   redact_url(self.url), _short_reason(exc), self.grace_s)
+                    logger.warning("trunq: %s Redis at %s (%s); retrying for up to %.0fs",
+                                   "writes refused by" if isinstance(exc, redis.exceptions.OutOfMemoryError)
+                                   else "lost", redact_url(self.url), _short_reason(exc), self.grace_s)
                 time.sleep(min(pause, deadline - now))
                 pause = min(pause * 2, 1.0)
 

@@ -18,7 +18,8 @@ import os
 import time
 from typing import Any
 
-from kombu.exceptions import OperationalError
+from kombu import exceptions as kombu_errors
+from redis.exceptions import OutOfMemoryError
 
 from trunq.core.errors import NoWorkerAlive
 from trunq.core.status import Status
@@ -70,7 +71,9 @@ class CeleryExecutor:
         # The shared app reads its broker URL once per process; a process that talks to
         # several clusters (tests, notebooks) needs the app of this scheduler's Redis.
         self._producer = client_app(scheduler.url).producer_pool.acquire(block=True)
-        self._broker_errors = (OperationalError, *self._producer.connection.connection_errors)
+        # kombu 5.7 reports a failed pipeline of publishes as BatchPublishError (delivery uncertain)
+        batch_failed = getattr(kombu_errors, "BatchPublishError", kombu_errors.OperationalError)
+        self._broker_errors = (kombu_errors.OperationalError, batch_failed, *self._producer.connection.connection_errors)
         self._task = celery_app().tasks[TASK_NAME]
         self._chunk_task = celery_app().tasks[CHUNK_TASK_NAME]
         self.sizer = ChunkSizer(int(os.environ.get(MAX_CHUNK_ENV) or CHUNK_CAP),
@@ -112,13 +115,22 @@ class CeleryExecutor:
         if len(self._outbox) < self.sizer.size and self._messages_in_flight() >= self._slots:
             return  # every slot has a message queued: wait for a fuller chunk (or a free slot)
         jobs, self._outbox = self._outbox, []
+        try:  # a Redis out of memory is ridden out as store calls do; a resent message is stale
+            self.store.with_grace(self._publish_all, jobs)
+        except self._broker_errors as exc:
+            raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
+                                   "written are kept, run the build again to continue") from exc
+
+    def _publish_all(self, jobs: list[Any]) -> None:
         try:
             with self._producer.batch():
                 for chunk in self.sizer.split(jobs, self._slots, self._time_limits):
                     self._publish(chunk)
         except self._broker_errors as exc:
-            raise StoreUnavailable(f"cannot send steps to the Celery broker ({exc}); outputs already "
-                                   "written are kept, run the build again to continue") from exc
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, OutOfMemoryError):
+                raise cause from exc
+            raise
 
     def _publish(self, chunk: list[Any]) -> None:
         # Monitoring (Flower, `celery inspect`, `celery events`, the worker log) shows the

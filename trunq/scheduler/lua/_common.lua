@@ -82,17 +82,23 @@ end
 -- execution (a busy worker renewed late; see lost.lua): true when the starting token (the
 -- given one; nil = any) is still the last acquired (fencing counter), the step still runs
 -- and its worker's heartbeat is live.
-local function kept_by_live_worker(id, token)
+-- The execution of token (nil: any) is still the step's current one: started under its own
+-- fence, still running, and no lease taken since (lost.lua drops the start marker of an
+-- execution it gives up). Returns true and the worker id recorded at its start.
+local function current_execution(id, token)
   if redis.call("EXISTS", key("lease", id)) == 1 then return false end
   local started = redis.call("GET", key("started", id))
   if not started or (token and started ~= token) then return false end
   if string.match(started, ":(%d+)$") ~= redis.call("GET", key("fence", id)) then return false end
   local step = redis.call("HMGET", key("step", id), "status", "worker_id")
   if step[1] ~= S_RUNNING and step[1] ~= S_BATCH_RUNNING then return false end
-  return step[2] and redis.call("EXISTS", key("worker", step[2])) == 1
+  return true, step[2]
 end
 
-local function holds(id, token) return lease_is(id, token) or kept_by_live_worker(id, token) end
+local function kept_by_live_worker(id, token)
+  local current, worker_id = current_execution(id, token)
+  return current and worker_id and redis.call("EXISTS", key("worker", worker_id)) == 1
+end
 
 local function is_disabled(id)
   local until_ms = redis.call("ZSCORE", key("disabled"), id)

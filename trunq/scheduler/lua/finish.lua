@@ -1,13 +1,15 @@
 -- finish(items_json, status, expl, holder): fenced end of one execution or a batch.
 -- items = [[step_id, token], ...]; expl/holder "" = none. Returns one 0/1 per item.
--- A lease that lapsed while its live worker was busy still counts (kept_by_live_worker).
+-- A lease that lapsed still counts while nothing took the step over (current_execution):
+-- the finish comes from the execution itself, even when its worker's heartbeat key lapsed
+-- meanwhile (a Redis frozen for longer than the heartbeat's TTL expires it on resume).
 -- The status event names the worker that ran the step and how long it ran (seconds).
 local items = cjson.decode(arg(1))
 local status, expl, holder = arg(2), arg(3), arg(4)
 local results = {}
 for i, item in ipairs(items) do
   local id, token = item[1], item[2]
-  if holds(id, token) then
+  if lease_is(id, token) or current_execution(id, token) then
     redis.call("DEL", key("lease", id), key("cancel", id))
     local ran = redis.call("HMGET", key("step", id), "worker", "started", "worker_id")
     if ran[3] then redis.call("SREM", key("running", ran[3]), id) end
