@@ -214,3 +214,39 @@ def test_lock_refuses_a_second_identical_build(project):
         (project / "stop").touch()
         first.kill()
         first.communicate()
+
+
+def test_the_summary_is_printed_once_whatever_the_log_level(project):
+    for level in ("DEBUG", "INFO", "WARNING"):
+        result = trunq(project, "--module", "my_module", "MyStep", "--x", "1", "--local-scheduler",
+                       "--log-level", level)
+        assert result.returncode == 0, result.stderr
+        assert (result.stdout + result.stderr).count("===== Trunq Execution Summary =====") == 2, level
+        assert "===== Trunq Execution Summary =====" in result.stdout
+
+
+def test_core_log_level_from_the_config_file_applies(project):
+    (project / "trunq.toml").write_text('[core]\nlog_level = "INFO"\n')
+    result = trunq(project, "--module", "my_module", "MyStep", "--x", "1", "--local-scheduler",
+                   env={"TRUNQ_LOG_LEVEL": ""})
+    assert result.returncode == 0, result.stderr
+    for word in ("running", "done"):  # luigi's lines, one of each per step
+        assert f" {word} " in result.stderr and "MyStep(x=1, y=45, my_parameter=0)" in result.stderr, result.stderr
+    quiet = trunq(project, "--module", "my_module", "MyStep", "--x", "2", "--local-scheduler", "--log-level", "WARNING")
+    assert "INFO: " not in quiet.stderr  # the command line wins
+    (project / "trunq.toml").write_text('[core]\nlog_level = "LOUD"\n')
+    assert_one_line_error(trunq(project, "--module", "my_module", "MyStep", "--x", "3", "--local-scheduler",
+                                env={"TRUNQ_LOG_LEVEL": ""}), "unknown log level 'LOUD'")
+
+
+def test_build_from_python_shows_the_summary_on_stderr_as_luigi(project):
+    script = textwrap.dedent('''
+        import trunq, my_module
+        trunq.build([my_module.MyStep(x=1)])
+        trunq.build([my_module.MyStep(x=2)], log_level="WARNING")
+    ''')
+    result = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(project)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("===== Trunq Execution Summary =====") == 2  # the first build's only
+    assert "MyStep(x=1, y=45, my_parameter=0)" in result.stderr and "x=2" not in result.stderr

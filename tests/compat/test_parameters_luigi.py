@@ -136,7 +136,7 @@ def test_repr_and_summaries_show_no_private_value():
     assert repr(TRUNQ.PlmVisible(x=1, p="secret")) == "PlmVisible(x=1, h=hid)"
     assert repr(LUIGI.PlmVisible(x=1, p="secret")) == "PlmVisible(x=1, h=hid, p=secret)"  # luigi shows it
     group = [TRUNQ.PlmVisible(x=1, p="s1"), TRUNQ.PlmVisible(x=2, p="s2")]
-    assert describe_group("PlmVisible", group) == "PlmVisible(x=1...2, h=hid)"
+    assert describe_group("PlmVisible", group) == "PlmVisible(x=1, h=hid) and PlmVisible(x=2, h=hid)"
 
 
 def test_from_str_params_still_takes_private_values():

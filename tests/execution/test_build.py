@@ -67,7 +67,7 @@ def test_chain_runs_in_dependency_order_and_skips_complete(out):
     assert result.scheduling_succeeded
     assert result.status == trunq.TrunqStatusCode.SUCCESS
     assert "* 1 complete ones were encountered:\n    - 1 Link(n=0)" in result.summary_text
-    assert "* 3 ran successfully:\n    - 3 Link(n=1...3)" in result.summary_text
+    assert "* 3 ran successfully:\n    - 3 Link(n=1,2,3)" in result.summary_text  # a range from 4 on, as luigi
 
 
 def test_failure_and_upstream_failure_are_summarised(out):

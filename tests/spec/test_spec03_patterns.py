@@ -65,7 +65,7 @@ def test_batch_method_max_runs_the_newest_and_the_others_share_its_status(tmp_pa
     result = trunq.build(steps, detailed_summary=True)
     assert ran == [datetime.date(2016, 7, 30)]
     assert result.status == trunq.TrunqStatusCode.SUCCESS
-    assert "* 3 ran successfully:\n    - 3 A(date=2016-07-28...2016-07-30)" in result.summary_text
+    assert "* 3 ran successfully:\n    - 3 A(date=2016-07-28,2016-07-29,2016-07-30)" in result.summary_text
 
 
 def test_batch_failure_propagates_to_every_member(tmp_path):

@@ -17,7 +17,9 @@ from trunq.execution.request import import_modules, parse_build_args
 from trunq.procs import interrupt_on_sigterm, interrupt_signal
 
 
-def _setup_logging(level: str | None, conf_file: str | None = None) -> None:
+def _setup_logging(level: str | None, conf_file: str | None = None, configured: str | None = None) -> None:
+    """``level`` (``--log-level``), else ``$TRUNQ_LOG_LEVEL``, else ``configured`` (``[core]
+    log_level``), else WARNING; or luigi's ``[core] logging_conf_file``."""
     if conf_file:  # luigi's [core] logging_conf_file: a logging.config file replaces the defaults
         from logging import config as logging_config
 
@@ -25,9 +27,9 @@ def _setup_logging(level: str | None, conf_file: str | None = None) -> None:
             raise UsageError(f"logging config file not found: {conf_file}")
         logging_config.fileConfig(conf_file, disable_existing_loggers=False)
         return
-    name = (level or os.environ.get("TRUNQ_LOG_LEVEL") or "WARNING").upper()
+    name = (level or os.environ.get("TRUNQ_LOG_LEVEL") or configured or "WARNING").upper()
     if name not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise UsageError(f"unknown log level {level!r} (use DEBUG, INFO, WARNING or ERROR)")
+        raise UsageError(f"unknown log level {name!r} (use DEBUG, INFO, WARNING or ERROR)")
     logging.basicConfig(level=getattr(logging, name), format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
@@ -47,7 +49,8 @@ def run_build(args: list[str]) -> int:
         config = get_config()
         for section, options in supported_only(request.config).items():
             config.update_section(section, options)
-        _setup_logging(request.env.pop("log_level", None), config.get("core", "logging_conf_file"))
+        _setup_logging(request.env.pop("log_level", None), config.get("core", "logging_conf_file"),
+                       config.get("core", "log_level"))
         import_modules(request.modules)
         if request.help:
             click.echo(help_text(request))
@@ -75,6 +78,8 @@ def run_build(args: list[str]) -> int:
         click.echo(f"trunq: error: {message}", err=True)
         return code
     click.echo(result.summary_text)
+    if get_config().get("core", "logging_conf_file"):  # the user's logging places it too, as luigi's
+        logging.getLogger("trunq").info("%s", result.summary_text)
     return exit_code(result)
 
 

@@ -51,10 +51,26 @@ def build(steps: Iterable[Any], worker_scheduler_factory: Any = None, detailed_s
     ``parallel_scheduling``, ``worker_force_multiprocessing``, ``worker_timeout``,
     ``worker_keep_alive``, ``worker_retry_external_tasks``.
     Returns True when nothing failed, or the ``TrunqRunResult`` with ``detailed_summary``.
+    The execution summary goes to stderr, as luigi's ``build()`` logs it, unless ``log_level``
+    (or ``[core] log_level``) is above INFO; with ``no_configure_logging`` it is logged at INFO
+    on the ``trunq`` logger instead, for the program's own logging to place.
     """
     env_params.setdefault("no_lock", True)
+    level = env_params.pop("log_level", None)
+    own_logging = env_params.pop("no_configure_logging", None)
     result = schedule_and_run(list(steps), worker_scheduler_factory, env_params)
+    _show_summary(result.summary_text, level, own_logging)
     return result if detailed_summary else result.scheduling_succeeded
+
+
+def _show_summary(summary: str, level: str | None, own_logging: bool | None) -> None:
+    config = get_config()
+    if own_logging if own_logging is not None else config.getboolean("core", "no_configure_logging", False):
+        logger.info("%s", summary)
+        return
+    name = str(level or config.get("core", "log_level") or "DEBUG").upper()  # luigi's default level
+    if logging.getLevelName(name) in (logging.DEBUG, logging.INFO):
+        print(summary, file=sys.stderr)
 
 
 def run(cmdline_args: Sequence[str] | None = None, main_task_cls: Any = None, worker_scheduler_factory: Any = None,
@@ -125,7 +141,6 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any], build:
                 result = _run_loop(worker, steps)
             else:
                 result = _drive(scheduler, worker, steps, env, build, driver_id)
-        logger.info("%s", result.summary_text)
         return result
     finally:
         if lock is not None:

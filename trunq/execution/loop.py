@@ -73,6 +73,7 @@ class Worker:
         self.roots: list[Any] = []
         self._jobs = itertools.count(1)
         self._in_flight: dict[int, Job] = {}
+        self._log_steps = False  # set by run()
         self._others: dict[str, Node] = {}
         self._events_after = "$"
         self._next_lease_check = 0.0
@@ -156,6 +157,7 @@ class Worker:
         if self.executor is None:
             self.executor = create_executor(self, self.scheduler)
         self._events_after = self.store.last_event_id() if self.scheduler.shared else "$"
+        self._log_steps = logger.isEnabledFor(logging.INFO)  # luigi's running/done lines, once per run
         with step_session():
             while True:
                 self._dispatch()
@@ -299,6 +301,8 @@ class Worker:
                   lease_ms=self.scheduler.lease_ms, follows=follows)
         self._in_flight[job.job_id] = job
         self._dispatcher.submit(job)
+        if self._log_steps:
+            logger.info("[pid %d] Worker %s running   %r", os.getpid(), self.worker_id, job.step)
 
     def _handle(self, job: Job, outcome: Any) -> None:
         self._in_flight.pop(job.job_id, None)
@@ -323,6 +327,8 @@ class Worker:
                 member.ran_here = False
         if ok:
             self.progress.done(len(job.members))
+            if self._log_steps:
+                logger.info("[pid %d] Worker %s done      %r", os.getpid(), self.worker_id, job.step)
             return
         self.progress.failed(len(job.members))
         _log_failure(job.step, outcome.expl)

@@ -7,6 +7,7 @@ Family(params)`` line per family, then ``This progress looks :) because ...``.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from enum import Enum
 from typing import Any
@@ -110,25 +111,24 @@ def status_of(categories: dict[str, list[Any]]) -> TrunqStatusCode:
 
 def summary_text(categories: dict[str, list[Any]], status: TrunqStatusCode, worker: Any) -> str:
     total = len(worker.core.nodes)
-    smiley, reason = status.value
-    lines = [BANNER, ""]
     if total == 0:
-        lines.append("Did not schedule any steps")
-    else:
-        lines.append(f"Scheduled {total} steps of which:")
-        limit = _settings(worker).getint("execution_summary", "summary_length", 5) or 5
-        for name, phrase, level in _CATEGORIES:
-            steps = categories.get(name)
-            if not steps:
-                continue
-            indent = "    " * level
-            lines.append(f"{indent}* {len(steps)} {phrase}:")
-            if name != "still_pending":
-                lines.extend(f"{indent}    - {line}" for line in family_lines(steps, limit))
-        if not categories.get("completed") and not categories.get("failed"):
-            lines.extend(["", "Did not run any steps"])
-        lines.extend(_disabled_lines(worker))
-    lines.extend(["", f"This progress looks {smiley} because {reason}", "", BANNER])
+        return "\n".join([BANNER, "", "Did not schedule any steps", "", BANNER])
+    smiley, reason = status.value
+    lines = [BANNER, "", f"Scheduled {total} steps of which:"]
+    limit = _settings(worker).getint("execution_summary", "summary_length", 5)
+    for name, phrase, level in _CATEGORIES:
+        steps = categories.get(name)
+        if not steps:
+            continue
+        indent = "    " * level
+        lines.append(f"{indent}* {len(steps)} {phrase}:")
+        if name != "still_pending":
+            lines.extend(f"{indent}    {line}" for line in family_lines(steps, 5 if limit is None else limit))
+    lines.extend(_disabled_lines(worker))
+    lines.append("")
+    if not categories.get("completed") and not categories.get("failed"):
+        lines.append("Did not run any steps")  # the progress line follows at once, as luigi's
+    lines.extend([f"This progress looks {smiley} because {reason}", "", BANNER])
     return "\n".join(lines)
 
 
@@ -146,54 +146,108 @@ def _disabled_lines(worker: Any) -> list[str]:
 
 
 def family_lines(steps: list[Any], limit: int) -> list[str]:
+    """One ``- <count> <description>`` line per family, families in name order, as luigi; past
+    ``limit`` families (``[execution_summary] summary_length``, 0: no limit) a ``...`` line."""
     by_family: dict[str, list[Any]] = defaultdict(list)
     for step in steps:
         by_family[step.step_family].append(step)
-    lines = [f"{len(group)} {describe_group(family, group)}" for family, group in sorted(by_family.items())]
-    if len(lines) > limit:
-        lines = lines[:limit] + ["..."]
+    lines: list[str] = []
+    for family in sorted(by_family):
+        if limit > 0 and len(lines) >= limit:
+            lines.append("...")
+            break
+        group = by_family[family]
+        lines.append(f"- {len(group)} {describe_group(family, group)}")
     return lines
 
 
 def describe_group(family: str, group: list[Any]) -> str:
-    """``Family(a=1, n=1...7)`` when only one parameter varies; ``Family(first) ...`` otherwise."""
-    first = group[0]
+    """What follows the count on a family's line, by luigi's rules: ``Family()`` without
+    parameters; ``Family(...)`` for long ones; one parameter: its values, or ``first...last``
+    for a run of more than 3; several, of which one varies over a run of more than 2: that
+    one as ``first...last`` beside the others; else the first step (and the second of two,
+    or ``...``). Steps in the order of their text; PRIVATE parameters never shown."""
+    first_two = heapq.nsmallest(2, group, key=repr)
+    first = first_two[0]
+    params = [(name, p) for name, p in first.get_params() if p.visibility != ParameterVisibility.PRIVATE]
+    text = repr(first)
+    if not params:
+        return f"{family}()"
+    names_length = sum(len(name) for name, _ in params)
+    if names_length > 60 or len(text) > 200 or (
+            len(group) == 2 and len(params) > 1 and (names_length > 40 or len(text) > 100)):
+        return f"{family}(...)"
+    if len(params) == 1:
+        name, param = params[0]
+        values = _values(group, name)
+        ends = _run_ends(values, param)
+        shown = _range(param, ends) if ends and len(values) > 3 else _value_list(group, name, param)
+        return f"{family}({name}={shown})"
+    varying = [(name, param) for name, param in params if _varies(name, group)]
+    if len(varying) == 1:
+        name, param = varying[0]
+        values = _values(group, name)
+        ends = _run_ends(values, param)
+        if ends and len(values) > 2:
+            parts = [f"{other}={_range(param, ends) if other == name else _text(p, first._param_value(other))}"
+                     for other, p in params]
+            return f"{family}({', '.join(parts)})"
     if len(group) == 1:
-        return _short(repr(first), family)
-    params = [(name, p) for name, p in first.get_params() if p.significant and p.visibility != ParameterVisibility.PRIVATE]
-    varying = [name for name, _ in params if _varies(name, group)]
-    if len(varying) != 1:
-        return _short(repr(first), family) + " ..."
-    parts = []
-    for name, param in params:
-        if name == varying[0]:
-            parts.append(f"{name}={_value_range(param, [s._param_value(name) for s in group])}")
-        else:
-            value = first._param_value(name)
-            parts.append(f"{name}={'' if value is None else param.serialize(value)}")
-    return _short(f"{family}({', '.join(parts)})", family)
+        return text
+    if len(group) == 2:
+        return f"{text} and {first_two[1]!r}"
+    return f"{text} ..."
+
+
+def _text(param: Any, value: Any) -> str:
+    return "" if value is None else param.serialize(value)
+
+
+def _values(group: list[Any], name: str) -> set[Any]:
+    try:
+        return {step._param_value(name) for step in group}
+    except TypeError:  # unhashable values: no ranges
+        return set()
+
+
+def _run_ends(values: set[Any], param: Any) -> tuple[Any, Any] | None:
+    """(first, last) when ``values`` are one unbroken run of ``param.next_in_enumeration``."""
+    if len(values) < 2:
+        return None
+    try:
+        following = {param.next_in_enumeration(value) for value in values}
+    except TypeError:
+        return None
+    starts, past_end = values - following, following - values
+    if len(starts) != 1 or len(past_end) != 1:
+        return None
+    (start,), (beyond,) = starts, past_end
+    last = next((value for value in values if param.next_in_enumeration(value) == beyond), None)
+    return None if last is None else (start, last)
+
+
+def _range(param: Any, ends: tuple[Any, Any]) -> str:
+    return f"{_text(param, ends[0])}...{_text(param, ends[1])}"
+
+
+def _value_list(group: list[Any], name: str, param: Any) -> str:
+    """The values of the steps in text order, cut with ``...`` past about 30 characters."""
+    ordered = heapq.nsmallest(_LISTED_AT_MOST, group, key=repr)
+    row, total = "", len(group)
+    for count, step in enumerate(ordered):
+        if (len(row) >= 30 and count > 2 and count != total - 1) or len(row) > 200:
+            return row + "..."
+        row += _text(param, step._param_value(name)) + ("," if count < total - 1 else "")
+    return row if len(ordered) == total else row + "..."
+
+
+_LISTED_AT_MOST = 202  # values of at least one character and a comma pass 200 characters by then
 
 
 def _varies(name: str, group: list[Any]) -> bool:
-    """Whether parameter ``name`` differs within ``group``: stops at the first difference
-    (a set of every value's repr would cost a million strings at the end of a big build)."""
+    """Whether parameter ``name`` differs within ``group``: stops at the first difference."""
     first = repr(group[0]._param_value(name))
     return any(repr(step._param_value(name)) != first for step in group)
-
-
-def _value_range(param: Any, values: list[Any]) -> str:
-    try:
-        ordered = sorted(set(values))
-    except TypeError:
-        return ",".join(param.serialize(v) for v in values)
-    consecutive = all(param.next_in_enumeration(a) == b for a, b in zip(ordered, ordered[1:]))
-    if consecutive and len(ordered) > 1:
-        return f"{param.serialize(ordered[0])}...{param.serialize(ordered[-1])}"
-    return ",".join(param.serialize(v) for v in ordered)
-
-
-def _short(text: str, family: str, width: int = 140) -> str:
-    return text if len(text) <= width else f"{family}(...)"
 
 
 RETCODE_DEFAULTS = {
