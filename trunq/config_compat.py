@@ -20,7 +20,8 @@ SECTIONS = ("core", "worker", "scheduler", "retcode")
 # The options trunq reads (see the ``get_config()`` users); luigi has more.
 SUPPORTED: dict[str, frozenset[str]] = {
     "core": frozenset({"workers", "local_scheduler", "lock_pid_dir", "redis_url", "lease_seconds",
-                       "step_retention_seconds", "logging_conf_file", "log_level", "parallel_scheduling", "redis_grace_seconds"}),
+                       "step_retention_seconds", "logging_conf_file", "log_level", "no_configure_logging", "parallel_scheduling",
+                       "redis_grace_seconds"}),
     "worker": frozenset({"timeout", "force_multiprocessing", "keep_alive", "retry_external_tasks"}),
     "scheduler": frozenset({"retry_delay", "retry_count", "disable_window", "disable_failures",
                             "disable_persist"}),

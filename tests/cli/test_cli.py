@@ -234,6 +234,9 @@ def test_core_log_level_from_the_config_file_applies(project):
         assert f" {word} " in result.stderr and "MyStep(x=1, y=45, my_parameter=0)" in result.stderr, result.stderr
     quiet = trunq(project, "--module", "my_module", "MyStep", "--x", "2", "--local-scheduler", "--log-level", "WARNING")
     assert "INFO: " not in quiet.stderr  # the command line wins
+    left_alone = trunq(project, "--module", "my_module", "MyStep", "--x", "4", "--local-scheduler",
+                       "--no-configure-logging", env={"TRUNQ_LOG_LEVEL": ""})
+    assert left_alone.returncode == 0 and "INFO: " not in left_alone.stderr  # the program's logging: none here
     (project / "trunq.toml").write_text('[core]\nlog_level = "LOUD"\n')
     assert_one_line_error(trunq(project, "--module", "my_module", "MyStep", "--x", "3", "--local-scheduler",
                                 env={"TRUNQ_LOG_LEVEL": ""}), "unknown log level 'LOUD'")

@@ -49,8 +49,9 @@ def run_build(args: list[str]) -> int:
         config = get_config()
         for section, options in supported_only(request.config).items():
             config.update_section(section, options)
-        _setup_logging(request.env.pop("log_level", None), config.get("core", "logging_conf_file"),
-                       config.get("core", "log_level"))
+        level = request.env.pop("log_level", None)
+        if not config.getboolean("core", "no_configure_logging", False):  # else the program's own logging
+            _setup_logging(level, config.get("core", "logging_conf_file"), config.get("core", "log_level"))
         import_modules(request.modules)
         if request.help:
             click.echo(help_text(request))
@@ -97,13 +98,15 @@ def _detach(step: Any, env: dict[str, Any]) -> int:
 
 def error_line(exc: BaseException) -> tuple[str | None, int]:
     """The one line and exit status for an error the user caused; (None, 1) for a bug."""
+    from redis.exceptions import OutOfMemoryError
+
     from trunq.parameter import ParameterException
 
     if isinstance(exc, TrunqError):
         return str(exc), exc.exit_code
     if isinstance(exc, ParameterException):
         return str(exc), 2
-    if type(exc).__name__ == "OutOfMemoryError" and type(exc).__module__.startswith("redis"):
+    if isinstance(exc, OutOfMemoryError):
         return ("Redis is out of memory (its maxmemory is reached) and refuses writes; outputs already "
                 "written are kept: free memory or raise maxmemory, then rerun to continue"), 2
     if type(exc).__module__.startswith("redis"):

@@ -117,7 +117,7 @@ def outage(url: str, exc: Exception) -> StoreUnavailable:
 
 
 # Worth retrying for the grace period: a lost connection, or a Redis at its maxmemory (policy
-# noeviction) refusing writes until memory is freed; either refuses a whole script, never half.
+# noeviction) refusing writes until memory is freed (a refused Lua script changed nothing).
 _PASSING_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError)
 
 

@@ -78,10 +78,6 @@ local function lease_is(id, token)
   return redis.call("GET", key("lease", id)) == token
 end
 
--- A lease that lapsed while the worker that started the step is alive still belongs to that
--- execution (a busy worker renewed late; see lost.lua): true when the starting token (the
--- given one; nil = any) is still the last acquired (fencing counter), the step still runs
--- and its worker's heartbeat is live.
 -- The execution of token (nil: any) is still the step's current one: started under its own
 -- fence, still running, and no lease taken since (lost.lua drops the start marker of an
 -- execution it gives up). Returns true and the worker id recorded at its start.
@@ -95,6 +91,9 @@ local function current_execution(id, token)
   return true, step[2]
 end
 
+-- A lease that lapsed while the worker that started the step is alive still belongs to that
+-- execution (a busy worker renewed late; see lost.lua): its current execution, and its
+-- worker's heartbeat is live.
 local function kept_by_live_worker(id, token)
   local current, worker_id = current_execution(id, token)
   return current and worker_id and redis.call("EXISTS", key("worker", worker_id)) == 1
