@@ -129,16 +129,16 @@ def _announce_new_deps(store: Any, lease: Lease, status: str, new_deps: list[dic
 
 
 def finish_then_start(store: Any, lease: Lease, status: str, expl: str | None, new_deps: list[dict[str, Any]] | None,
-                      next_lease: Lease, worker: Executor | str) -> bool:
-    """``finish`` of ``lease`` and ``start`` of ``next_lease`` in one round trip; True when the
-    next job started (the finish is fenced on its own, as ``finish``)."""
+                      next_lease: Lease, worker: Executor | str) -> tuple[list[bool], bool]:
+    """``finish`` of ``lease`` and ``start`` of ``next_lease`` in one round trip: what ``finish``
+    returns, and True when the next job started (each fenced on its own)."""
     _announce_new_deps(store, lease, status, new_deps)
     worker = _executor(worker)
-    _, started = store.finish_then_start(
+    finished, started = store.finish_then_start(
         lease.members, status, expl=expl, holder=lease.holder or None, step_id=next_lease.step_id,
         token=next_lease.token, worker=worker.name, pid=worker.pid, worker_id=worker.worker_id,
         others=next_lease.members[1:])
-    return bool(started)
+    return finished, bool(started)
 
 
 def lost(store: Any, leases: Sequence[Lease]) -> list[Lease]:

@@ -53,8 +53,9 @@ def run_chunk_with(store: Any, payloads: list[dict[str, Any]], worker: str) -> l
                 if ended is None:
                     started = leases.start(store, lease, worker)
                 else:  # one round trip ends the last member and begins this one
-                    started = leases.finish_then_start(store, ended.lease, ended.status, ended.expl,
-                                                       ended.new_deps, lease, worker)
+                    finished, started = leases.finish_then_start(store, ended.lease, ended.status, ended.expl,
+                                                                 ended.new_deps, lease, worker)
+                    worker_side.warn_refused(ended, finished)
                     ended = None
                 if not started:
                     results.append("stale")

@@ -295,7 +295,10 @@ def run_started(store: Any, payload: dict[str, Any], lease: leases.Lease) -> End
 
 
 def finish_ended(store: Any, ended: Ended) -> None:
-    finished = leases.finish(store, ended.lease, ended.status, ended.expl, ended.new_deps)
+    warn_refused(ended, leases.finish(store, ended.lease, ended.status, ended.expl, ended.new_deps))
+
+
+def warn_refused(ended: Ended, finished: list[bool]) -> None:
     refused = [step_id for (step_id, _), done in zip(ended.lease.members, finished) if not done]
     if refused:  # taken over meanwhile (given up as lost): the step's record is the new run's
         logger.warning("trunq: the end of %s (%s) was refused: the step was taken over meanwhile",
