@@ -71,8 +71,8 @@ class DateInterval:
     def __str__(self) -> str:
         return self.to_string()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.to_string()!r})"
+    def __repr__(self) -> str:  # luigi's: the interval's text
+        return self.to_string()
 
     # dates ------------------------------------------------------------------------------
     def dates(self) -> list[datetime.date]:

@@ -155,7 +155,7 @@ def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bo
         step.trigger_event(Event.SUCCESS, step)
         step.trigger_event(Event.PROCESSING_TIME, step, time.monotonic() - started)
         return Outcome(DONE, None if expl is None else str(expl))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in run() fails the step, not the build (luigi)
         return _failure(step, exc)
     finally:
         step._reporter = None

@@ -37,7 +37,8 @@ class FrozenOrderedDict(Mapping[Any, Any]):
         return self._hash
 
     def __repr__(self) -> str:
-        return f"FrozenOrderedDict({self._items!r})"
+        # as luigi: shown (and put in output paths built from it) as the plain dict it holds
+        return repr(self._items)
 
     def get_wrapped(self) -> dict[Any, Any]:
         """A shallow plain-dict copy (nested values stay frozen)."""
