@@ -309,3 +309,31 @@ def test_name_table_unsupported(luigi_name):
 
     found = resolve(luigi_name)
     assert isinstance(found, Unsupported) and found.why.startswith(f"{luigi_name}: ")
+
+
+def test_class_attributes_need_no_import_of_their_own():
+    out, issues = migrate('''\
+        import luigi
+        from luigi.mock import MockTarget
+
+
+        @luigi.Task.event_handler(luigi.Event.SUCCESS)
+        def celebrate(task):
+            print(task)
+
+
+        class Hello(luigi.Task):
+            flag = luigi.BoolParameter(parsing=luigi.BoolParameter.EXPLICIT_PARSING)
+            secret = luigi.Parameter(default="s", visibility=luigi.parameter.ParameterVisibility.HIDDEN)
+
+
+        def reset():
+            MockTarget.fs.clear()
+        ''')
+    assert issues == []
+    imports = [line for line in out.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["import trunq", "from trunq.mock import MockTarget"], out
+    assert "@trunq.Step.event_handler(trunq.Event.SUCCESS)" in out
+    namespace: dict = {}
+    exec(compile(out, "m.py", "exec"), namespace)  # the migrated module loads
+    assert namespace["Hello"](flag=True).secret == "s"

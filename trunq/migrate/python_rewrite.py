@@ -7,6 +7,7 @@ bindings still needed by something unconvertible, so the second keeps their luig
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 
 import libcst as cst
@@ -24,6 +25,21 @@ _TARGET_KWARGS = {"path", "format"}
 # trunq modules reachable as attributes after `import trunq` (its lazy submodules).
 _LAZY_MODULES = {"", "trunq", "trunq.util", "trunq.format", "trunq.mock", "trunq.parameter",
                  "trunq.date_interval", "trunq.config", "trunq.tools"}
+
+
+def _module_of(name: str) -> str:
+    """The module to import for a dotted use: its longest prefix that is a module, so a class
+    attribute (``trunq.BoolParameter.EXPLICIT_PARSING``, ``trunq.mock.MockTarget.fs``) needs
+    only ``trunq`` or ``trunq.mock``."""
+    parts = name.split(".")
+    for end in range(len(parts) - 1, 1, -1):
+        candidate = ".".join(parts[:end])
+        try:
+            if importlib.util.find_spec(candidate) is not None:
+                return candidate
+        except (ImportError, AttributeError, ValueError):  # a prefix that is a class, not a package
+            continue
+    return parts[0]
 
 
 class LuigiToTrunq(cst.CSTTransformer):
@@ -143,7 +159,7 @@ class LuigiToTrunq(cst.CSTTransformer):
             self.needs_luigi.add(local_root)
             return updated
         self.touched = True
-        module = found.name.rpartition(".")[0]
+        module = _module_of(found.name)
         if module not in _LAZY_MODULES:  # not reachable as an attribute of `trunq` alone
             self.extra_imports.add(module)
         binding = self.bindings.get(local_root)
