@@ -7,8 +7,10 @@ from trunq.core.target import (
     FileSystemTarget,
     LocalFileSystem,
     LocalTarget,
+    MissingParentDirectory,
+    NotADirectory,
     Target,
 )
 
 __all__ = ["Target", "FileSystemTarget", "LocalTarget", "LocalFileSystem", "AtomicLocalFile",
-           "FileSystemException", "FileAlreadyExists"]
+           "FileSystemException", "FileAlreadyExists", "MissingParentDirectory", "NotADirectory"]

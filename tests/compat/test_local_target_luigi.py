@@ -161,3 +161,25 @@ def test_is_tmp_targets_are_removed_when_dropped():
     assert not os.path.exists(path)
     with pytest.raises(ValueError):
         trunq.LocalTarget()
+
+
+def test_local_file_system_lists_makes_and_removes_as_luigi(tmp_path):
+    import luigi.local_target
+    import luigi.target
+
+    import trunq.target
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f1").write_text("1")
+    (tmp_path / "a" / "f2").write_text("2")
+    for fs, lib in ((luigi.local_target.LocalFileSystem(), luigi.target), (LocalFileSystem(), trunq.target)):
+        assert sorted(fs.listdir(str(tmp_path / "a"))) == [str(tmp_path / "a" / "b" / "f1"),
+                                                          str(tmp_path / "a" / "f2")]  # recursive, files only
+        with pytest.raises(lib.FileAlreadyExists):
+            fs.mkdir(str(tmp_path / "a"), raise_if_exists=True)
+        with pytest.raises(lib.MissingParentDirectory):
+            fs.mkdir(str(tmp_path / "nowhere" / "x"), parents=False)
+        with pytest.raises(lib.NotADirectory):
+            fs.mkdir(str(tmp_path / "a" / "f2"))
+        with pytest.raises(FileNotFoundError):
+            fs.remove(str(tmp_path / "missing"))

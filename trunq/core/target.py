@@ -46,7 +46,15 @@ class FileSystemException(Exception):
 
 
 class FileAlreadyExists(FileSystemException, FileExistsError):
-    """The destination of a move or copy exists (and ``raise_if_exists`` was asked)."""
+    """The destination of a move, copy or mkdir exists (and ``raise_if_exists`` was asked)."""
+
+
+class MissingParentDirectory(FileSystemException, FileNotFoundError):
+    """``mkdir(parents=False)`` under a directory that does not exist."""
+
+
+class NotADirectory(FileSystemException, NotADirectoryError):
+    """``mkdir`` of a path that exists and is not a directory."""
 
 
 class Target(ABC):
@@ -215,18 +223,29 @@ class LocalFileSystem:
         return os.path.isdir(path)
 
     def listdir(self, path: str) -> list[str]:
-        return [os.path.join(path, name) for name in os.listdir(path)]
+        """Every file under ``path``, recursively, as luigi's (directories are not listed)."""
+        return [os.path.join(folder, name) for folder, _, files in os.walk(path) for name in files]
 
     def mkdir(self, path: str, parents: bool = True, raise_if_exists: bool = False) -> None:
-        if raise_if_exists and os.path.exists(path):
-            raise FileExistsError(path)
+        if os.path.exists(path):
+            if raise_if_exists:
+                raise FileAlreadyExists(f"already exists: {path}")
+            if not os.path.isdir(path):
+                raise NotADirectory(f"exists and is not a directory: {path}")
+            return
         if parents:
             os.makedirs(path, exist_ok=True)
-        elif not os.path.isdir(path):
+        elif not os.path.isdir(os.path.dirname(path.rstrip("/")) or "."):
+            raise MissingParentDirectory(f"no parent directory for {path}")
+        else:
             os.mkdir(path)
 
     def remove(self, path: str, recursive: bool = True) -> None:
-        FileSystemTarget(path).remove()
+        """As luigi's: a directory only with ``recursive``; a missing path raises."""
+        if recursive and os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
 
     def move(self, old: str, new: str, raise_if_exists: bool = False) -> None:
         """Rename ``old`` to ``new``; across file systems, copy beside ``new`` then rename."""
