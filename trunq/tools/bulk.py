@@ -17,7 +17,7 @@ from typing import Any
 
 from trunq.core.graph import flatten
 from trunq.core.step import Step
-from trunq.core.target import FileSystemTarget
+from trunq.core.target import FileSystemTarget, LocalFileSystem
 
 logger = logging.getLogger("trunq")
 
@@ -68,10 +68,16 @@ def _output_paths(step: Step, list_dir: dict[str, Callable[[str], list[str]]]) -
         if fs is None or not hasattr(fs, "listdir"):
             return None
         path = target.path.rstrip("/") or "/"
-        # A target may list its directory itself (RemoteTarget.bulk_lister: fresh, names only).
-        list_dir.setdefault(os.path.dirname(path), getattr(target, "bulk_lister", None) or fs.listdir)
+        # A target may list its directory itself (RemoteTarget.bulk_lister: fresh, names only);
+        # a local one, one level (its fs.listdir, as luigi's, walks every file below).
+        lister = getattr(target, "bulk_lister", None) or (_names_here if isinstance(fs, LocalFileSystem) else fs.listdir)
+        list_dir.setdefault(os.path.dirname(path), lister)
         paths.append(path)
     return paths
+
+
+def _names_here(directory: str) -> list[str]:
+    return os.listdir(directory)
 
 
 def _names_in(directory: str, lister: Callable[[str], list[str]]) -> set[str]:
