@@ -57,3 +57,21 @@ def test_sys_exit_in_run_fails_that_step_and_the_build_goes_on(tmp_path: Path) -
     assert len(ran) == 2  # the other step ran under both
     assert "* 1 failed:" in results["trunq"].summary_text
     assert results["trunq"].status.name == results["luigi"].status.name == "FAILED"
+
+
+def test_task_api_extras_as_luigi() -> None:
+    class LvExtras(luigi.Task):
+        x = luigi.IntParameter()
+        y = luigi.Parameter(default="q")
+
+    class TvExtras(trunq.Step):
+        x = trunq.IntParameter()
+        y = trunq.Parameter(default="q")
+
+    for cls in (LvExtras, TvExtras):
+        step = cls(x=1)
+        assert step.param_args == (1, "q")
+        assert cls.get_param_values(cls.get_params(), [2], {}) == [("x", 2), ("y", "q")]
+        assert step.task_module == __name__
+        with step.no_unpicklable_properties():
+            pass

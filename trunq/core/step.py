@@ -10,6 +10,7 @@ import logging
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from trunq.core import registry
@@ -265,6 +266,31 @@ class Step(metaclass=_StepMeta):
         self._reporter: Any = None
         self._output_targets: list[Any] | None = None  # kept by complete(); see graph.output_paths
         self._output_paths: list[str] | None = None
+
+    @classmethod
+    def get_param_values(cls, params: list[tuple[str, Any]], args: Any, kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
+        """luigi's: (name, value) of ``params`` for a constructor call with ``args`` and ``kwargs``."""
+        values = cls._resolve(tuple(args), dict(kwargs))
+        return [(name, values[name]) for name, _ in params]
+
+    @property
+    def param_args(self) -> tuple[Any, ...]:
+        """luigi's: the parameter values in declaration order."""
+        return self._param_values
+
+    @property
+    def task_module(self) -> str:
+        """luigi's: the module to import to reach this class."""
+        return type(self).__module__
+
+    @contextmanager
+    def no_unpicklable_properties(self) -> Iterator[None]:
+        """luigi's: within the block the step pickles (its progress reporter is set aside)."""
+        reporter, self._reporter = self._reporter, None
+        try:
+            yield
+        finally:
+            self._reporter = reporter
 
     @classmethod
     def _resolve(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
