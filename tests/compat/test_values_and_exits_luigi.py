@@ -7,6 +7,7 @@ from pathlib import Path
 
 import luigi
 import luigi.date_interval
+import pytest
 
 import trunq
 import trunq.date_interval
@@ -70,7 +71,8 @@ def test_task_api_extras_as_luigi() -> None:
 
     for cls in (LvExtras, TvExtras):
         step = cls(x=1)
-        assert step.param_args == (1, "q")
+        with pytest.warns(DeprecationWarning, match="param_args"):
+            assert step.param_args == (1, "q")
         assert cls.get_param_values(cls.get_params(), [2], {}) == [("x", 2), ("y", "q")]
         assert step.task_module == __name__
         with step.no_unpicklable_properties():

@@ -275,7 +275,8 @@ class Step(metaclass=_StepMeta):
 
     @property
     def param_args(self) -> tuple[Any, ...]:
-        """luigi's: the parameter values in declaration order."""
+        """luigi's (deprecated there too): the parameter values in declaration order."""
+        warnings.warn("Use of param_args has been deprecated.", DeprecationWarning, stacklevel=2)
         return self._param_values
 
     @property
