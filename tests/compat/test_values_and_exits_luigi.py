@@ -77,3 +77,24 @@ def test_task_api_extras_as_luigi() -> None:
         assert step.task_module == __name__
         with step.no_unpicklable_properties():
             pass
+
+
+def test_processing_time_fires_before_success_as_luigi(tmp_path: Path) -> None:
+    orders: dict[str, list[str]] = {}
+    for name, lib, base in (("luigi", luigi, luigi.Task), ("trunq", trunq, trunq.Step)):
+        seen = orders.setdefault(name, [])
+
+        class Timed(base):  # type: ignore[valid-type, misc]
+            events = seen
+
+            def complete(self):
+                return bool(self.events)
+
+            def run(self):
+                pass
+
+        Timed.event_handler(lib.Event.PROCESSING_TIME)(lambda step, seconds, seen=seen: seen.append("time"))
+        Timed.event_handler(lib.Event.SUCCESS)(lambda step, seen=seen: seen.append("success"))
+        options = {"local_scheduler": True, "log_level": "CRITICAL"} if name == "luigi" else {}
+        assert lib.build([Timed()], **options)
+    assert orders["trunq"] == orders["luigi"] == ["time", "success"]

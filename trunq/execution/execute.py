@@ -151,9 +151,9 @@ def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bo
             new_deps = _run(step)
         if new_deps:
             return Outcome(PENDING, new_deps=new_deps)
+        step.trigger_event(Event.PROCESSING_TIME, step, time.monotonic() - started)  # luigi's order
         expl = step.on_success()
         step.trigger_event(Event.SUCCESS, step)
-        step.trigger_event(Event.PROCESSING_TIME, step, time.monotonic() - started)
         return Outcome(DONE, None if expl is None else str(expl))
     except (Exception, SystemExit) as exc:  # sys.exit() in run() fails the step, not the build (luigi)
         return _failure(step, exc)
