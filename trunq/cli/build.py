@@ -98,15 +98,14 @@ def _detach(step: Any, env: dict[str, Any]) -> int:
 
 def error_line(exc: BaseException) -> tuple[str | None, int]:
     """The one line and exit status for an error the user caused; (None, 1) for a bug."""
-    from redis.exceptions import OutOfMemoryError
-
     from trunq.parameter import ParameterException
+    from trunq.scheduler.redis import out_of_memory
 
     if isinstance(exc, TrunqError):
         return str(exc), exc.exit_code
     if isinstance(exc, ParameterException):
         return str(exc), 2
-    if isinstance(exc, OutOfMemoryError):
+    if out_of_memory(exc):
         return ("Redis is out of memory (its maxmemory is reached) and refuses writes; outputs already "
                 "written are kept: free memory or raise maxmemory, then rerun to continue"), 2
     if type(exc).__module__.startswith("redis"):

@@ -116,6 +116,11 @@ def outage(url: str, exc: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"cannot reach Redis at {where} ({_short_reason(exc)})")
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is Redis refusing a write at its ``maxmemory``."""
+    return isinstance(exc, redis.exceptions.OutOfMemoryError)
+
+
 # Worth retrying for the grace period: a lost connection, or a Redis at its maxmemory (policy
 # noeviction) refusing writes until memory is freed (a refused Lua script changed nothing).
 _PASSING_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.OutOfMemoryError)
