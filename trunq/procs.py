@@ -125,6 +125,24 @@ def group_members(pgid: int) -> list[psutil.Process]:
     return members
 
 
+def descendants(pid: int) -> list[psutil.Process]:
+    """The processes ``pid`` started, and theirs (read before ``pid`` is killed: then they
+    belong to init and cannot be told apart)."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def terminate_all(processes: list[psutil.Process]) -> None:
+    """SIGTERM each of ``processes`` still alive, as luigi does to a killed task's children."""
+    for process in processes:
+        try:
+            process.terminate()
+        except psutil.Error:
+            continue
+
+
 def group_alive(pgid: int) -> bool:
     """True while a non-zombie process of the group exists."""
     try:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from trunq import procs
 from trunq.core import registry
 from trunq.core.status import Status
 from trunq.execution import lock
@@ -163,7 +164,9 @@ class _Worker:
                          request.step.to_str_params(include_private=True), request.follows) for request in chunk])
 
     def stop(self, kill: bool = False) -> None:
+        children: list[Any] = []
         if kill and self.process.is_alive():
+            children = procs.descendants(self.process.pid or 0)  # a step's own subprocesses go too
             self.process.kill()  # SIGKILL
         else:
             try:
@@ -174,6 +177,7 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()  # SIGKILL
             self.process.join()
+        procs.terminate_all(children)
         self.conn.close()
 
 
