@@ -222,3 +222,20 @@ def test_run_rejects_bad_arguments(tasklist):
         tasklist.run(nprocesses=0)
     with pytest.raises(ValueError, match="autokill"):
         tasklist.run(autokill=0)
+
+
+def test_a_torn_result_left_by_a_crashed_driver_runs_the_task_again(tmp_path):
+    import json
+    import socket
+
+    from trunq.tasklist import TaskList, defer
+
+    tasklist = TaskList(str(tmp_path / "tl"))
+    tasklist.schedule(defer(pow, 2, 5), metadata="two to the fifth")
+    (todo,) = (tmp_path / "tl" / "todo").glob("*.pkl")
+    dead = {"host": socket.gethostname(), "pid": 2**22 + 12345, "start": 1, "token": "gone"}  # no such pid
+    (tmp_path / "tl" / ".claims" / f"{todo.stem}.json").write_text(json.dumps({"driver": dead, "executor": {}}))
+    (tmp_path / "tl" / "done" / todo.name).write_bytes(b"\x80\x04torn")  # cut short by the crash
+    resumed = TaskList(str(tmp_path / "tl"), noschedule_if_exist=True, exist_ok=True)
+    reported = list(resumed.run(nprocesses=1))
+    assert [(task.metadata, task.returnvalue, task.errorvalue) for task in reported] == [("two to the fifth", 32, None)]

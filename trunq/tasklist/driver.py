@@ -93,8 +93,15 @@ class Driver:
             return RUN, None
         if self._driver_alive(claim.get("driver")):
             return SKIP, None
-        if paths.result() is not None:
-            return FINALIZE, claim
+        result = paths.result()
+        if result is not None:
+            if _loadable(result):
+                return FINALIZE, claim
+            # torn by a crash (the todo file still holds the task): run it again, not lose it
+            print(f"trunq tasklist: {result} cannot be read; running {task_uuid} again", file=sys.stderr)
+            storage.unlink_quietly(result)
+            storage.unlink_quietly(paths.claim)
+            return RUN, None
         if self.backend.executor_alive(claim.get("executor") or {}):
             return ADOPT, claim
         storage.unlink_quietly(paths.claim)
@@ -215,6 +222,14 @@ class Driver:
                 claim = read_json(claim_path)
                 if not claim or not self._driver_alive(claim.get("driver")):
                     storage.unlink_quietly(claim_path)
+
+
+def _loadable(result: Any) -> bool:
+    try:
+        load_task(result)
+    except Exception:
+        return False
+    return True
 
 
 def getattr_safe(task: Any, name: str) -> Any:
