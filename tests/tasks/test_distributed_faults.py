@@ -304,4 +304,5 @@ def test_worker_timeout_is_enforced_on_workers(cluster, dist_steps, root: Path) 
     step = dist_steps.DistTooSlow(root=str(root))
     assert len(intervals(dist_steps, root)[step.step_id]) == 1
     record = failed_record(cluster, step)
-    assert record.status == "FAILED" and "TimeLimitExceeded" in record.expl
+    assert record.status == "FAILED" and record.expl == "timed out after 1s (worker_timeout)"  # as the local pool
+    assert "timed out after 1s (worker_timeout)" in result.stderr and "SoftTimeLimitExceeded" not in result.stderr

@@ -133,8 +133,12 @@ def step_session() -> AbstractContextManager[Any]:
     return recording_session()
 
 
-def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bool = True) -> Outcome:
-    """Run ``step.run()`` once and say how it went. Never raises for a step's own error."""
+def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bool = True,
+                 explain: Callable[[BaseException], str | None] | None = None) -> Outcome:
+    """Run ``step.run()`` once and say how it went. Never raises for a step's own error.
+
+    ``explain``: the executor's own one-line reason for an exception it raised into the step
+    (a time limit), instead of the step's ``on_failure`` traceback."""
     if step.run is None:
         return check_external(step)
     step._reporter = reporter
@@ -156,7 +160,8 @@ def execute_step(step: Step, reporter: Reporter | None = None, *, check_deps: bo
         step.trigger_event(Event.SUCCESS, step)
         return Outcome(DONE, None if expl is None else str(expl))
     except (Exception, SystemExit) as exc:  # sys.exit() in run() fails the step, not the build (luigi)
-        return _failure(step, exc)
+        reason = explain(exc) if explain is not None else None
+        return Outcome(FAILED, reason) if reason is not None else _failure(step, exc)
     finally:
         step._reporter = None
 

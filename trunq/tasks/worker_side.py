@@ -19,6 +19,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from billiard.exceptions import SoftTimeLimitExceeded
+from celery import current_task
+
+from trunq import procs
 from trunq.core import registry
 from trunq.core.step import WrapperStep
 from trunq.execution.execute import (
@@ -320,7 +324,17 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
     except Exception as exc:
         return Outcome(FAILED, f"complete() failed: {type(exc).__name__}: {exc}")
     reporter = StoreReporter(store, first_id, holder or None, on_decrease=_announcer(store, first_id))
-    return execute_step(step, reporter)
+    return execute_step(step, reporter, explain=_time_limit_reason)
+
+
+def _time_limit_reason(exc: BaseException) -> str | None:
+    """Celery's soft time limit (``worker_timeout``) said in one line, as the local pool says
+    it; the step's own subprocesses stop too (they would outlive it, as luigi does not let them)."""
+    if not isinstance(exc, SoftTimeLimitExceeded):
+        return None
+    procs.terminate_all(procs.descendants(os.getpid()))
+    limits = getattr(current_task.request, "timelimit", None) or (None, None)  # (hard, soft) seconds
+    return f"timed out after {limits[1]:g}s (worker_timeout)" if limits[1] else "timed out (worker_timeout)"
 
 
 def _announcer(store: Any, step_id: str) -> Any:
