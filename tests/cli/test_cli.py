@@ -253,3 +253,9 @@ def test_build_from_python_shows_the_summary_on_stderr_as_luigi(project):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("===== Trunq Execution Summary =====") == 2  # the first build's only
     assert "MyStep(x=1, y=45, my_parameter=0)" in result.stderr and "x=2" not in result.stderr
+
+
+def test_a_negative_worker_count_in_the_config_is_one_line(project):
+    (project / "trunq.toml").write_text("[core]\nworkers = -3\n")
+    assert_one_line_error(trunq(project, "--module", "my_module", "MyStep", "--x", "1", "--local-scheduler"),
+                          "workers must be at least 1, got -3")

@@ -115,6 +115,8 @@ def schedule_and_run(steps: list[Any], factory: Any, env: dict[str, Any], build:
     if local is None:
         local = config.getboolean("core", "local_scheduler", True)
     workers = int(env.get("workers") or config.getint("core", "workers", 1) or 1)
+    if workers < 1:  # --workers is checked as it is parsed; this is [core] workers or workers=
+        raise UsageError(f"workers must be at least 1, got {workers} ([core] workers)")
     factory = factory or DefaultFactory()
     lock = None
     if not env.get("no_lock", False):
