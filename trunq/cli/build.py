@@ -99,15 +99,14 @@ def _detach(step: Any, env: dict[str, Any]) -> int:
 def error_line(exc: BaseException) -> tuple[str | None, int]:
     """The one line and exit status for an error the user caused; (None, 1) for a bug."""
     from trunq.parameter import ParameterException
-    from trunq.scheduler.redis import out_of_memory
+    from trunq.scheduler.redis import OUT_OF_MEMORY, out_of_memory
 
     if isinstance(exc, TrunqError):
         return str(exc), exc.exit_code
     if isinstance(exc, ParameterException):
         return str(exc), 2
     if out_of_memory(exc):
-        return ("Redis is out of memory (its maxmemory is reached) and refuses writes; outputs already "
-                "written are kept: free memory or raise maxmemory, then rerun to continue"), 2
+        return f"Redis {OUT_OF_MEMORY} (outputs already written are kept)", 2
     if type(exc).__module__.startswith("redis"):
         return f"lost the connection to Redis: {exc}; outputs already written are kept, rerun to continue", 2
     return None, 1

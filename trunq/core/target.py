@@ -144,6 +144,11 @@ class LocalTarget(FileSystemTarget):
             return fmt.pipe_reader(io.BufferedReader(io.FileIO(self.path, "r")))
         raise ValueError(f"unsupported mode {mode!r} (use 'r', 'w', 'rb' or 'wb')")
 
+    def bulk_lister(self, directory: str) -> list[str]:
+        """The names in ``directory``, one level (``fs.listdir`` walks every file below, as
+        luigi's): range tools (``trunq.tools.bulk``) list each output directory once."""
+        return os.listdir(directory)
+
     def makedirs(self) -> None:
         """Create the parent directories of the path, if missing."""
         parent = os.path.dirname(os.path.normpath(self.path))

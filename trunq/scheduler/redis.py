@@ -110,10 +110,13 @@ def outage(url: str, exc: Exception) -> StoreUnavailable:
         problem = "refused the password in the URL" if given else \
             "requires a password (put it in the URL: redis://:PASSWORD@host:port/0)"
         return StoreUnavailable(f"Redis at {where} {problem}: authentication failed")
-    if isinstance(exc, redis.exceptions.OutOfMemoryError):
-        return StoreUnavailable(f"Redis at {where} is out of memory (maxmemory reached) and refuses writes: "
-                                "free memory or raise maxmemory, then rerun to continue")
+    if out_of_memory(exc):
+        return StoreUnavailable(f"Redis at {where} {OUT_OF_MEMORY}")
     return StoreUnavailable(f"cannot reach Redis at {where} ({_short_reason(exc)})")
+
+
+OUT_OF_MEMORY = ("is out of memory (maxmemory reached) and refuses writes: free memory or raise maxmemory, "
+                 "then rerun to continue")
 
 
 def out_of_memory(exc: BaseException) -> bool:
@@ -184,8 +187,7 @@ class RedisStateStore:
                 if pause == 0.05:
                     self.outages += 1
                     logger.warning("trunq: %s Redis at %s (%s); retrying for up to %.0fs",
-                                   "writes refused by" if isinstance(exc, redis.exceptions.OutOfMemoryError)
-                                   else "lost", redact_url(self.url), _short_reason(exc), self.grace_s)
+                                   "writes refused by" if out_of_memory(exc) else "lost", redact_url(self.url), _short_reason(exc), self.grace_s)
                 time.sleep(min(pause, deadline - now))
                 pause = min(pause * 2, 1.0)
 

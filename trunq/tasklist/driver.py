@@ -74,8 +74,13 @@ class Driver:
             action, claim = self._decide(task_uuid)
             if action == RUN:
                 self._submit(task_uuid)
-            elif action == FINALIZE:
-                yield self._finalize(TaskPaths(self.root, task_uuid))
+            elif action == FINALIZE:  # a result an earlier driver left
+                paths = TaskPaths(self.root, task_uuid)
+                task = self._resumed_result(paths)
+                if task is None:
+                    self.pending.appendleft(task_uuid)  # decided again: it runs
+                else:
+                    yield self._finalize(paths, task)
             elif action == ADOPT:
                 assert claim is not None  # _decide pairs ADOPT with the claim to adopt
                 self.adopted[task_uuid] = claim
@@ -93,15 +98,8 @@ class Driver:
             return RUN, None
         if self._driver_alive(claim.get("driver")):
             return SKIP, None
-        result = paths.result()
-        if result is not None:
-            if _loadable(result):
-                return FINALIZE, claim
-            # torn by a crash (the todo file still holds the task): run it again, not lose it
-            print(f"trunq tasklist: {result} cannot be read; running {task_uuid} again", file=sys.stderr)
-            storage.unlink_quietly(result)
-            storage.unlink_quietly(paths.claim)
-            return RUN, None
+        if paths.result() is not None:
+            return FINALIZE, claim
         if self.backend.executor_alive(claim.get("executor") or {}):
             return ADOPT, claim
         storage.unlink_quietly(paths.claim)
@@ -170,10 +168,26 @@ class Driver:
                     storage.unlink_quietly(paths.claim)
                     self.pending.appendleft(task_uuid)
 
-    def _finalize(self, paths: TaskPaths) -> Any:
-        """Load the published result, retire the todo file and the claim, then hand it out."""
+    def _resumed_result(self, paths: TaskPaths) -> Any:
+        """The task an earlier driver's result holds; None when a crash tore that file (the todo
+        file still holds the task: it is cleared to run again rather than lost)."""
         result = paths.result()
-        task = self._load_result(paths, result)
+        if result is not None:  # else gone since: decided again
+            try:
+                return load_task(result)
+            except Exception:
+                print(f"trunq tasklist: {result} cannot be read; running {paths.uuid} again", file=sys.stderr)
+                storage.unlink_quietly(result)
+        storage.unlink_quietly(paths.claim)
+        return None
+
+    def _finalize(self, paths: TaskPaths, task: Any = None) -> Any:
+        """Load the published result (unless given), retire the todo file and the claim, then
+        hand it out."""
+        if task is None:
+            task = self._load_result(paths, paths.result())
+        if "uuid" not in vars(task):
+            task.uuid = paths.uuid
         # Reporting happens only after todo/ is gone, so no task can be reported twice.
         storage.unlink_quietly(paths.todo)
         storage.unlink_quietly(paths.claim)
@@ -192,8 +206,6 @@ class Driver:
             task = placeholder_task(paths.uuid)
             task.returnvalue, task.traceback, task.runtime = None, None, None
             task.errorvalue = ResultNotLoadable(f"cannot load {result}: {error!r}")
-        if "uuid" not in vars(task):
-            task.uuid = paths.uuid
         return task
 
     def _relay_output(self, paths: TaskPaths) -> None:
@@ -222,14 +234,6 @@ class Driver:
                 claim = read_json(claim_path)
                 if not claim or not self._driver_alive(claim.get("driver")):
                     storage.unlink_quietly(claim_path)
-
-
-def _loadable(result: Any) -> bool:
-    try:
-        load_task(result)
-    except Exception:
-        return False
-    return True
 
 
 def getattr_safe(task: Any, name: str) -> Any:

@@ -19,7 +19,6 @@ import time
 from typing import Any
 
 from kombu import exceptions as kombu_errors
-from redis.exceptions import OutOfMemoryError
 
 from trunq.core.errors import NoWorkerAlive
 from trunq.core.status import Status
@@ -27,7 +26,7 @@ from trunq.execution.execute import Outcome
 from trunq.execution.payload import PayloadError, make_payload, rebuild_step
 from trunq.scheduler import leases
 from trunq.scheduler.chunking import ChunkSizer
-from trunq.scheduler.redis import StoreUnavailable
+from trunq.scheduler.redis import StoreUnavailable, out_of_memory
 from trunq.tasks.app import CHUNK_TASK_NAME, TASK_NAME, celery_app
 from trunq.tasks.broker import START_WORKER_HINT, client_app
 from trunq.tasks.chunks import shadow_name
@@ -128,7 +127,7 @@ class CeleryExecutor:
                     self._publish(chunk)
         except self._broker_errors as exc:
             cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, OutOfMemoryError):
+            if cause is not None and out_of_memory(cause):
                 raise cause from exc
             raise
 

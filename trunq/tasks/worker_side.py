@@ -324,12 +324,12 @@ def _execute(store: Any, payload: dict[str, Any], first_id: str, holder: str) ->
     except Exception as exc:
         return Outcome(FAILED, f"complete() failed: {type(exc).__name__}: {exc}")
     reporter = StoreReporter(store, first_id, holder or None, on_decrease=_announcer(store, first_id))
-    return execute_step(step, reporter, explain=_time_limit_reason)
+    return execute_step(step, reporter, explain=_stop_at_time_limit)
 
 
-def _time_limit_reason(exc: BaseException) -> str | None:
-    """Celery's soft time limit (``worker_timeout``) said in one line, as the local pool says
-    it; the step's own subprocesses stop too (they would outlive it, as luigi does not let them)."""
+def _stop_at_time_limit(exc: BaseException) -> str | None:
+    """At Celery's soft time limit (``worker_timeout``): stop the step's own subprocesses (they
+    would outlive it; luigi does not let them) and say it in one line, as the local pool does."""
     if not isinstance(exc, SoftTimeLimitExceeded):
         return None
     procs.terminate_all(procs.descendants(os.getpid()))

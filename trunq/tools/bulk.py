@@ -3,8 +3,8 @@
 A range over three years of a daily step would otherwise call ``exists()`` on a thousand
 paths. Here each candidate's output paths are computed (no I/O), grouped by directory,
 and every directory is listed once; a candidate is complete when all its paths appear.
-Remote targets (``trunq.RemoteTarget``) list their directory themselves (``bulk_lister``):
-one LIST request per directory on S3 instead of one HEAD per date.
+Targets list their directory themselves (``bulk_lister``: ``LocalTarget``, and
+``trunq.RemoteTarget``, one LIST request per directory on S3 instead of one HEAD per date).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from trunq.core.graph import flatten
 from trunq.core.step import Step
-from trunq.core.target import FileSystemTarget, LocalFileSystem
+from trunq.core.target import FileSystemTarget
 
 logger = logging.getLogger("trunq")
 
@@ -68,16 +68,10 @@ def _output_paths(step: Step, list_dir: dict[str, Callable[[str], list[str]]]) -
         if fs is None or not hasattr(fs, "listdir"):
             return None
         path = target.path.rstrip("/") or "/"
-        # A target may list its directory itself (RemoteTarget.bulk_lister: fresh, names only);
-        # a local one, one level (its fs.listdir, as luigi's, walks every file below).
-        lister = getattr(target, "bulk_lister", None) or (_names_here if isinstance(fs, LocalFileSystem) else fs.listdir)
-        list_dir.setdefault(os.path.dirname(path), lister)
+        # A target may list its directory itself (LocalTarget, RemoteTarget: names, one level).
+        list_dir.setdefault(os.path.dirname(path), getattr(target, "bulk_lister", None) or fs.listdir)
         paths.append(path)
     return paths
-
-
-def _names_here(directory: str) -> list[str]:
-    return os.listdir(directory)
 
 
 def _names_in(directory: str, lister: Callable[[str], list[str]]) -> set[str]:
